@@ -1,0 +1,261 @@
+"""``quiz-engine bank …`` commands: validate, import, export and show question banks.
+
+Every command returns an exit code (0 ok, 1 invalid input) instead of raising, so the
+secretariat sees a list of problems rather than a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from quiz_engine.banks.loader import (
+    discover_banks,
+    dump_bank,
+    load_bank,
+    validate_bank_file,
+)
+from quiz_engine.banks.model import LANGUAGES, Bank, Question, letter_for
+from quiz_engine.banks.sheets import (
+    CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
+    export_sheet,
+    import_sheet,
+    write_template,
+)
+from quiz_engine.errors import BankError, NotFound
+
+
+def _print_problems(error: BankError) -> None:
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _summary(bank: Bank) -> str:
+    return f"{_count(len(bank.questions), 'question')}, {_count(len(bank.episodes), 'episode')}"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate each file (a directory means every bank in it); print problems or OK."""
+    files: list[Path] = []
+    for name in args.files:
+        path = Path(name)
+        files.extend(discover_banks(path) if path.is_dir() else [path])
+    if not files:
+        print("no bank files found", file=sys.stderr)
+        return 1
+    failed = False
+    for path in files:
+        problems = validate_bank_file(path)
+        if problems:
+            failed = True
+            for problem in problems:
+                print(problem)
+        else:
+            print(f"{path}: OK: {_summary(load_bank(path))}")
+    return 1 if failed else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Convert a sheet to a TOML bank file."""
+    sheet = Path(args.sheet)
+    out = Path(args.output) if args.output else sheet.with_suffix(".toml")
+    if out.exists() and not args.force:
+        print(f"{out} exists; pass --force to overwrite it", file=sys.stderr)
+        return 1
+    try:
+        bank = import_sheet(
+            sheet, bank_id=args.id, title=args.title, language=args.language
+        )
+    except BankError as error:
+        _print_problems(error)
+        print(
+            f"{sheet}: {len(error.problems)} problem(s), nothing written",
+            file=sys.stderr,
+        )
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(dump_bank(bank), encoding="utf-8")
+    print(f"Wrote {out} (bank {bank.id!r}: {_summary(bank)})")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a TOML bank as a sheet in the import layout."""
+    out = Path(args.output)
+    if out.suffix.lower() not in (*EXCEL_SUFFIXES, *CSV_SUFFIXES):
+        print(f"{out}: the output must end in .xlsx or .csv", file=sys.stderr)
+        return 1
+    try:
+        bank = load_bank(args.bank)
+        export_sheet(bank, out)
+    except BankError as error:
+        _print_problems(error)
+        return 1
+    print(f"Wrote {out} ({_summary(bank)})")
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write the example sheet to start a new bank from."""
+    out = Path(args.output)
+    if out.suffix.lower() not in (*EXCEL_SUFFIXES, *CSV_SUFFIXES):
+        print(f"{out}: the output must end in .xlsx or .csv", file=sys.stderr)
+        return 1
+    if out.exists() and not args.force:
+        print(f"{out} exists; pass --force to overwrite it", file=sys.stderr)
+        return 1
+    write_template(out)
+    print(f"Wrote {out}")
+    return 0
+
+
+def _format_question(number: int, question: Question) -> list[str]:
+    lines = [
+        f"  {number}. [{question.id}] {question.text}  ({question.time_limit:g} s)"
+    ]
+    for index, option in enumerate(question.options):
+        mark = "*" if index == question.answer else " "
+        lines.append(f"     {mark} {letter_for(index)}. {option}")
+    if question.source:
+        lines.append(f"       source: {question.source}")
+    return lines
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a bank's episodes and questions, the correct option marked with '*'."""
+    try:
+        bank = load_bank(args.file)
+        episodes = [bank.episode(args.episode)] if args.episode else list(bank.episodes)
+    except BankError as error:
+        _print_problems(error)
+        return 1
+    except NotFound as error:
+        print(error, file=sys.stderr)
+        return 1
+    lines = [f"{bank.title} [{bank.id}, {bank.language}]: {_summary(bank)}"]
+    for episode in episodes:
+        date = f", {episode.date}" if episode.date else ""
+        lines.append("")
+        lines.append(f"Episode {episode.id}: {episode.title}{date}")
+        for number, question in enumerate(bank.episode_questions(episode.id), start=1):
+            lines.extend(_format_question(number, question))
+    if not args.episode:
+        used = {qid for e in bank.episodes for qid in e.question_ids}
+        unused = [q for q in bank.questions if q.id not in used]
+        if unused:
+            lines.append("")
+            lines.append("Not in any episode")
+            for number, question in enumerate(unused, start=1):
+                lines.extend(_format_question(number, question))
+    print("\n".join(lines))
+    return 0
+
+
+def add_bank_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``bank validate|import|export|show`` to a CLI; each sets ``func`` → exit code."""
+    bank = subparsers.add_parser(
+        "bank",
+        help="validate, import, export, show question banks",
+        description="Work with question banks (TOML files in question_banks/).",
+    )
+    commands = bank.add_subparsers(
+        dest="bank_command", metavar="COMMAND", required=True
+    )
+
+    validate = commands.add_parser(
+        "validate",
+        help="check bank files and list every problem",
+        description=(
+            "Check bank files. Prints each problem as 'file: question N (id) [field]: message' "
+            "and 'file: OK: N questions, M episodes' for valid files. Exit code 1 if any "
+            "problem is found."
+        ),
+    )
+    validate.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="bank .toml file, or a directory of them",
+    )
+    validate.set_defaults(func=cmd_validate)
+
+    imp = commands.add_parser(
+        "import",
+        help="convert a .xlsx/.csv sheet to a bank .toml file",
+        description=(
+            "Read questions from a spreadsheet (see question_banks/template.xlsx) and write a "
+            "bank TOML file. Problems are reported by sheet row and column; nothing is written "
+            "unless the whole sheet is valid."
+        ),
+    )
+    imp.add_argument("sheet", metavar="SHEET", help="the .xlsx or .csv file")
+    imp.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.toml",
+        help="where to write (default: SHEET with .toml)",
+    )
+    imp.add_argument("--id", help="bank id (default: from the file name)")
+    imp.add_argument("--title", help="bank title (default: from the file name)")
+    imp.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default="vi",
+        help="language of the questions (default: vi)",
+    )
+    imp.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    imp.set_defaults(func=cmd_import)
+
+    export = commands.add_parser(
+        "export",
+        help="write a bank as a .xlsx/.csv sheet",
+        description=(
+            "Write a bank as a spreadsheet in the same layout that 'bank import' reads, e.g. "
+            "to hand it to the secretariat for review."
+        ),
+    )
+    export.add_argument("bank", metavar="BANK.toml", help="the bank file")
+    export.add_argument("output", metavar="OUT", help="OUT.xlsx or OUT.csv")
+    export.set_defaults(func=cmd_export)
+
+    template = commands.add_parser(
+        "template",
+        help="write an example .xlsx/.csv sheet to fill in",
+        description=(
+            "Write the sheet template (bilingual headers, three example rows) that "
+            "'bank import' reads. The same file is in question_banks/template.xlsx."
+        ),
+    )
+    template.add_argument("output", metavar="OUT", help="OUT.xlsx or OUT.csv")
+    template.add_argument(
+        "--force", action="store_true", help="overwrite OUT if it exists"
+    )
+    template.set_defaults(func=cmd_template)
+
+    show = commands.add_parser(
+        "show",
+        help="list a bank's episodes and questions",
+        description="Print episodes and questions; '*' marks the correct option.",
+    )
+    show.add_argument("file", metavar="FILE", help="the bank .toml file")
+    show.add_argument("--episode", metavar="ID", help="show only this episode")
+    show.set_defaults(func=cmd_show)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry point (``python -m quiz_engine.banks.cli bank …``)."""
+    parser = argparse.ArgumentParser(prog="quiz-engine")
+    add_bank_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

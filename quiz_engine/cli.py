@@ -1,0 +1,296 @@
+"""The ``quiz-engine`` command: serve, bank, results, verify, audit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from quiz_engine import __version__
+from quiz_engine.config import Settings, parse_required
+from quiz_engine.errors import BankError, ConfigError, QuizError, RedisUnavailable
+from quiz_engine.redis_server import EmbeddedRedis, running_embedded
+from quiz_engine.store.redis_store import Store
+
+log = logging.getLogger("quiz_engine")
+
+
+def _redis_dir(data_dir: Path) -> Path:
+    return data_dir / "redis"
+
+
+@contextlib.asynccontextmanager
+async def _store(args: argparse.Namespace) -> AsyncIterator[Store]:
+    """Redis for offline commands: REDIS_URL, else the running server's embedded Redis,
+    else a temporary embedded one on the same data directory."""
+    url = args.redis_url or running_embedded(_redis_dir(args.data_dir))
+    embedded = None
+    if url is None:
+        if not (_redis_dir(args.data_dir)).exists():
+            raise ConfigError(f"no data in {args.data_dir} (give --data-dir or REDIS_URL)")
+        embedded = EmbeddedRedis(_redis_dir(args.data_dir))
+        url = embedded.start()
+    store = Store.from_url(url)
+    try:
+        await store.ping()
+        yield store
+    finally:
+        await store.close()
+        if embedded is not None:
+            embedded.stop()
+
+
+def _one_prize(show: dict[str, str], flag: bool | None) -> bool:
+    return flag if flag is not None else show.get("one_prize", "0") == "1"
+
+
+async def _results(args: argparse.Namespace) -> int:
+    from quiz_engine.results import episode_results, results_csv
+
+    async with _store(args) as store:
+        results = await episode_results(
+            store, args.episode, _one_prize(await store.show(), args.one_prize), reserves=args.reserves
+        )
+    if not results.get("phase"):
+        print(f"error: episode {args.episode!r} not found", file=sys.stderr)
+        return 1
+    out = results_csv(results) if args.format == "csv" else orjson.dumps(results, option=orjson.OPT_INDENT_2).decode()
+    if args.output:
+        Path(args.output).write_text(out, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return 0
+
+
+async def _verify(args: argparse.Namespace) -> int:
+    from quiz_engine.verify import verify_episode
+
+    async with _store(args) as store:
+        diffs = await verify_episode(store, args.episode, _one_prize(await store.show(), args.one_prize))
+    if diffs:
+        print(f"DIFFERENCES in {args.episode}: {len(diffs)}")
+        for d in diffs:
+            print(f"  - {d}")
+        return 1
+    print(f"OK: {args.episode}: every stored result matches the audit stream")
+    return 0
+
+
+async def _audit(args: argparse.Namespace) -> int:
+    async with _store(args) as store:
+        entries = await store.audit(args.episode)
+        q = args.question - 1
+        rows = [
+            (i, e) for i, e in entries if e.get("e") in ("ans", "rej", "open", "close", "void") and e.get("q") == str(q)
+        ]
+        ids = sorted({e["p"] for _, e in rows if "p" in e})
+        profiles = await store.players(ids)
+    if not rows:
+        print(f"no audit entries for question {args.question} of {args.episode}")
+        return 1
+    print(f"{'arrival':>7}  {'redis time (UTC)':<24} {'player':<14} {'name':<20} {'opt':>3} {'time ms':>9}  decision")
+    n = 0
+    for _, e in rows:
+        stamp = _fmt_time(int(e.get("now", 0)))
+        if e["e"] in ("open", "close", "void"):
+            print(f"{'':>7}  {stamp:<24} --- {e['e']} ({e.get('by', '')})")
+            continue
+        n += 1
+        name = profiles.get(e["p"], {}).get("name", "")[:20]
+        opt = "ABCDEF"[int(e["o"])] if 0 <= int(e["o"]) < 6 else e["o"]
+        if e["e"] == "ans":
+            decision = "accepted, correct" if e.get("c") == "1" else "accepted, wrong"
+            ms = f"{int(e['r']) / 1000:.1f}"
+            seq = e["s"]
+        else:
+            decision, ms, seq = f"rejected: {e['why']}", "", ""
+        print(f"{seq:>7}  {stamp:<24} {e['p']:<14} {name:<20} {opt:>3} {ms:>9}  {decision}")
+    print(f"{n} answer(s)")
+    return 0
+
+
+def _fmt_time(value: int) -> str:
+    import datetime as dt
+
+    if value > 10**14:  # µs
+        value //= 1000
+    return dt.datetime.fromtimestamp(value / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from quiz_engine.library import BankLibrary
+    from quiz_engine.protocol.codec import MAX_FRAME_BYTES
+    from quiz_engine.web.app import create_app
+
+    settings = Settings.from_env()
+    settings.host, settings.port, settings.data_dir = args.host, args.port, args.data_dir
+    settings.redis_url = args.redis_url or settings.redis_url
+    settings.host_token = args.host_token or settings.host_token
+    settings.public_url = args.public_url or settings.public_url
+    if args.stream_delay is not None:
+        settings.stream_delay_s = args.stream_delay
+    if args.grace_ms is not None:
+        settings.grace_ms = args.grace_ms
+    if args.bank:
+        settings.banks = [Path(b) for b in args.bank]
+    if args.require is not None:
+        settings.required_fields = parse_required(args.require)
+    if args.allowed_origin:
+        settings.allowed_origins = tuple(args.allowed_origin)
+    if args.one_prize:
+        settings.one_prize_per_person = True
+    settings.demo = args.demo
+    settings.validate()
+    library = BankLibrary(settings.banks)
+    if args.demo and not args.load:
+        args.load = "demo-en/demo"
+    if args.load:
+        bank, _, episode = args.load.partition("/")
+        library.bank(bank).episode(episode)  # fail now, not after start
+        settings.autoload = (bank, episode)
+    embedded = None
+    url = settings.redis_url
+    if url is None:
+        embedded = EmbeddedRedis(_redis_dir(settings.data_dir))
+        url = embedded.start()
+        print(f"embedded Redis on 127.0.0.1:{embedded.port}, data in {embedded.data_dir} (AOF)", flush=True)
+    app = create_app(settings, url, library)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_max_size=MAX_FRAME_BYTES,
+        ws_per_message_deflate=False,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+        lifespan="on",
+        log_level=args.log_level,
+        timeout_graceful_shutdown=5,
+        backlog=4096,
+    )
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quiz-engine", description="Real-time livestream quiz engine.")
+    parser.add_argument("--version", action="version", version=f"quiz-engine {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common_redis(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--data-dir", type=Path, default=Path("data"), help="data directory of the embedded Redis (default: ./data)"
+        )
+        p.add_argument("--redis-url", default=None, help="use this Redis instead (default: $REDIS_URL)")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the server",
+        description=(
+            "Run a server node. Without --redis-url/REDIS_URL it starts an embedded redis-server "
+            "with AOF persistence in DATA_DIR/redis and stops it on exit."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    common_redis(serve)
+    serve.add_argument("--bank", action="append", help="bank file or folder (repeatable; default ./question_banks)")
+    serve.add_argument("--load", metavar="BANK/EPISODE", help="load this episode at start if none is loaded")
+    serve.add_argument("--demo", action="store_true", help="load the demo episode (demo-en/demo) at start")
+    serve.add_argument("--host-token", help="host token (default $QUIZ_HOST_TOKEN, else generated and printed)")
+    serve.add_argument("--public-url", help="base URL viewers use, for printed links and the QR code")
+    serve.add_argument("--stream-delay", type=float, help="seconds between overlay and phones (default 0)")
+    serve.add_argument("--grace-ms", type=int, help="grace after the deadline for frames in flight (default 500)")
+    serve.add_argument("--require", help="comma list of required join fields: full_name,unit,phone")
+    serve.add_argument("--allowed-origin", action="append", help="allowed WebSocket Origin (repeatable)")
+    serve.add_argument("--one-prize", action="store_true", help="one question prize per person per episode")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(func=_serve)
+
+    results = sub.add_parser(
+        "results",
+        help="export an episode's results",
+        description="Question winners (with reserves) and standings of an episode.",
+    )
+    results.add_argument("episode", help="episode id, e.g. demo-en.demo")
+    results.add_argument("--format", choices=["csv", "json"], default="csv")
+    results.add_argument("--reserves", type=int, default=3, help="reserves per question (default 3)")
+    results.add_argument(
+        "--one-prize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="override the show's one-prize-per-person setting",
+    )
+    results.add_argument("-o", "--output", help="write to this file instead of stdout")
+    common_redis(results)
+    results.set_defaults(func=_async(_results))
+
+    verify = sub.add_parser(
+        "verify",
+        help="recompute results from the audit stream",
+        description="Replay the audit stream and compare with stored results; exit 1 on any difference.",
+    )
+    verify.add_argument("episode")
+    verify.add_argument("--one-prize", action=argparse.BooleanOptionalAction, default=None)
+    common_redis(verify)
+    verify.set_defaults(func=_async(_verify))
+
+    audit = sub.add_parser(
+        "audit",
+        help="every answer to one question, in arrival order",
+        description="Print every answer to a question in Redis arrival order, with response time and decision.",
+    )
+    audit.add_argument("episode")
+    audit.add_argument("question", type=int, help="question number, 1-based")
+    common_redis(audit)
+    audit.set_defaults(func=_async(_audit))
+
+    try:
+        from quiz_engine.banks.cli import add_bank_commands
+    except ImportError:  # pragma: no cover - banks package missing
+        pass
+    else:
+        add_bank_commands(sub)
+    return parser
+
+
+def _async(fn: Callable[[argparse.Namespace], Any]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        return int(asyncio.run(fn(args)))
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except BankError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    except (ConfigError, RedisUnavailable, QuizError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

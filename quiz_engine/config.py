@@ -1,0 +1,73 @@
+"""Settings, from the command line and the environment (environment names in README)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from quiz_engine.errors import ConfigError
+from quiz_engine.protocol.frames import PROFILE_FIELDS
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("data")
+    redis_url: str | None = None
+    host_token: str | None = None
+    public_url: str | None = None
+    stream_delay_s: float = 0.0
+    grace_ms: int = 500
+    banks: list[Path] = field(default_factory=lambda: [Path("question_banks")])
+    required_fields: tuple[str, ...] = ()
+    one_prize_per_person: bool = False
+    allowed_origins: tuple[str, ...] = ()  # empty: same host only (plus no Origin header)
+    max_buffer_bytes: int = 256 * 1024
+    max_conns_per_ip: int = 0  # 0 = unlimited
+    demo: bool = False
+    autoload: tuple[str, str] | None = None  # (bank, episode) to load at start if none is
+    node_id: str | None = None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        s = cls()
+        s.redis_url = os.environ.get("REDIS_URL") or None
+        s.host_token = os.environ.get("QUIZ_HOST_TOKEN") or None
+        s.public_url = os.environ.get("QUIZ_PUBLIC_URL") or None
+        s.stream_delay_s = _env_float("QUIZ_STREAM_DELAY", 0.0)
+        s.grace_ms = int(_env_float("QUIZ_GRACE_MS", 500))
+        if os.environ.get("QUIZ_DATA_DIR"):
+            s.data_dir = Path(os.environ["QUIZ_DATA_DIR"])
+        if os.environ.get("QUIZ_REQUIRED_FIELDS"):
+            s.required_fields = parse_required(os.environ["QUIZ_REQUIRED_FIELDS"])
+        if os.environ.get("QUIZ_ALLOWED_ORIGINS"):
+            s.allowed_origins = tuple(o.strip() for o in os.environ["QUIZ_ALLOWED_ORIGINS"].split(",") if o.strip())
+        return s
+
+    def validate(self) -> None:
+        if not 0 <= self.stream_delay_s <= 120:
+            raise ConfigError(f"stream delay must be between 0 and 120 seconds, got {self.stream_delay_s}")
+        if not 0 <= self.grace_ms <= 5000:
+            raise ConfigError(f"grace must be between 0 and 5000 ms, got {self.grace_ms}")
+        if self.host_token is not None and len(self.host_token) < 12:
+            raise ConfigError("the host token must be at least 12 characters long")
+
+
+def parse_required(raw: str) -> tuple[str, ...]:
+    fields = tuple(f.strip() for f in raw.split(",") if f.strip())
+    for f in fields:
+        if f not in PROFILE_FIELDS:
+            raise ConfigError(f"unknown required field {f!r}; choose from {', '.join(PROFILE_FIELDS)}")
+    return fields

@@ -1,0 +1,221 @@
+"""Local connections and encode-once fan-out.
+
+A broadcast frame is encoded once per codec (and framed once as WebSocket bytes); each
+socket then costs one ``transport.write`` of the same buffer, with no await, so the
+slowest consumer never holds up the rest. A socket whose unsent buffer grows past
+``max_buffer`` is cut off with close code 4008 (slow consumer) instead of growing memory.
+
+The fast path writes straight to uvicorn's sans-I/O WebSocket protocol (server frames
+are unmasked, so the framed bytes are identical for every socket). Under any other ASGI
+server the connection falls back to a small per-socket queue drained by a writer task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from quiz_engine.clock import mono_us
+from quiz_engine.protocol.codec import Codec, Prepared
+from quiz_engine.protocol.codes import CLOSE_SLOW_CONSUMER
+
+log = logging.getLogger("quiz_engine.hub")
+
+DEFAULT_MAX_BUFFER = 256 * 1024
+FANOUT_CHUNK = 2000  # sockets written between yields to the event loop
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    OVERLAY = "overlay"
+    HOST = "host"
+
+
+class Conn:
+    """One WebSocket as the hub sees it: a role, a codec and a non-blocking ``push``."""
+
+    __slots__ = (
+        "_proto",
+        "_queue",
+        "_wake",
+        "_writer",
+        "closed",
+        "codec",
+        "ip",
+        "max_buffer",
+        "on_slow",
+        "player",
+        "role",
+        "sent_q",
+        "ws",
+    )
+
+    def __init__(self, ws: WebSocket, role: Role, codec: Codec, ip: str, max_buffer: int = DEFAULT_MAX_BUFFER) -> None:
+        self.ws = ws
+        self.role = role
+        self.codec = codec
+        self.ip = ip
+        self.player: str | None = None
+        self.closed = False
+        self.max_buffer = max_buffer
+        self.on_slow: Callable[[Conn], None] | None = None
+        self.sent_q: dict[tuple[str, int], int] = {}  # (episode, question) -> mono µs written here
+        proto = getattr(getattr(ws, "_send", None), "__self__", None)
+        fast = (
+            proto is not None
+            and hasattr(proto, "transport")
+            and hasattr(proto, "conn")
+            and not getattr(proto.conn, "extensions", [])
+        )
+        self._proto: Any = proto if fast else None
+        self._queue: deque[bytes] = deque()
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        if not fast:
+            self._writer = asyncio.get_running_loop().create_task(self._drain())
+
+    @property
+    def fast(self) -> bool:
+        return self._proto is not None
+
+    def push(self, prepared: Prepared) -> bool:
+        """Queue one frame for this socket without awaiting; False if the socket is gone."""
+        if self.closed:
+            return False
+        proto = self._proto
+        if proto is not None:
+            transport = proto.transport
+            if proto.close_sent or transport.is_closing():
+                self.closed = True
+                return False
+            if transport.get_write_buffer_size() > self.max_buffer:
+                self.cut_off()
+                return False
+            transport.write(prepared.wire(self.codec))
+            return True
+        if sum(len(b) for b in self._queue) > self.max_buffer:
+            self.cut_off()
+            return False
+        self._queue.append(prepared.payload(self.codec))
+        self._wake.set()
+        return True
+
+    def send(self, frame: dict[str, Any]) -> bool:
+        """A personal frame (ack, welcome, snapshot...): encoded for this socket only."""
+        return self.push(Prepared(frame))
+
+    def cut_off(self) -> None:
+        """Drop a slow consumer at once (its backlog is discarded, not flushed)."""
+        if self.closed:
+            return
+        self.closed = True
+        log.info("slow consumer cut off", extra={"role": self.role.value, "player": self.player})
+        if self.on_slow is not None:
+            self.on_slow(self)
+        proto = self._proto
+        if proto is not None:
+            with contextlib.suppress(Exception):
+                proto.conn.send_close(CLOSE_SLOW_CONSUMER, "slow consumer")
+                proto.close_sent = True
+            proto.transport.abort()
+        else:
+            self._queue.clear()
+            asyncio.get_running_loop().create_task(self._close(CLOSE_SLOW_CONSUMER, "slow consumer"))
+
+    async def close(self, code: int, reason: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await self._close(code, reason)
+
+    async def _close(self, code: int, reason: str) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+        with contextlib.suppress(Exception):
+            await self.ws.close(code, reason)
+
+    async def _drain(self) -> None:
+        try:
+            while not self.closed:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    data = self._queue.popleft()
+                    if self.codec.binary:
+                        await self.ws.send_bytes(data)
+                    else:
+                        await self.ws.send_text(data.decode())
+        except Exception:  # noqa: BLE001 - the socket is gone; the receive loop will notice
+            self.closed = True
+
+    def stop(self) -> None:
+        self.closed = True
+        if self._writer is not None:
+            self._writer.cancel()
+
+
+class Hub:
+    """The sockets connected to this node, by role."""
+
+    def __init__(self) -> None:
+        self.conns: dict[Role, set[Conn]] = {r: set() for r in Role}
+        self.slow_disconnects = 0
+        self.last_fanout_us = 0
+        self.last_fanout_n = 0
+
+    def add(self, conn: Conn) -> None:
+        conn.on_slow = self._slow
+        self.conns[conn.role].add(conn)
+
+    def remove(self, conn: Conn) -> None:
+        self.conns[conn.role].discard(conn)
+        conn.stop()
+
+    def _slow(self, conn: Conn) -> None:
+        self.slow_disconnects += 1
+        self.conns[conn.role].discard(conn)
+
+    def count(self, role: Role) -> int:
+        return len(self.conns[role])
+
+    def counts(self) -> dict[str, int]:
+        return {r.value: len(c) for r, c in self.conns.items()}
+
+    async def broadcast(
+        self,
+        roles: Iterable[Role],
+        prepared: Prepared,
+        on_write: Callable[[Conn, int], None] | None = None,
+    ) -> int:
+        """Write one prepared frame to every local socket of ``roles``.
+
+        ``on_write(conn, mono_us)`` runs right after each write (the question's send time
+        for that socket). Yields to the loop every FANOUT_CHUNK sockets so answers and
+        pings keep flowing during a large fan-out.
+        """
+        start = mono_us()
+        written = 0
+        for role in roles:
+            targets = list(self.conns[role])
+            for i, conn in enumerate(targets):
+                if conn.push(prepared):
+                    written += 1
+                    if on_write is not None:
+                        on_write(conn, mono_us())
+                if i % FANOUT_CHUNK == FANOUT_CHUNK - 1:
+                    await asyncio.sleep(0)
+        self.last_fanout_us = mono_us() - start
+        self.last_fanout_n = written
+        return written
+
+    async def close_all(self, code: int, reason: str) -> None:
+        for role in Role:
+            for conn in list(self.conns[role]):
+                await conn.close(code, reason)

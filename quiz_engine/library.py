@@ -1,0 +1,58 @@
+"""The question banks a server can load episodes from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from quiz_engine.banks.loader import discover_banks, load_bank
+from quiz_engine.banks.model import Bank, Question
+from quiz_engine.errors import NotFound
+
+
+def episode_key(bank: str, episode: str) -> str:
+    """The Redis id of one bank episode (also its hash tag)."""
+    return f"{bank}.{episode}"
+
+
+def question_spec(q: Question) -> str:
+    return f"{q.answer}|{len(q.options)}|{int(q.time_limit * 1000)}"
+
+
+def question_public(q: Question) -> dict[str, Any]:
+    """What viewers and the overlay may see once the question is open (never the answer)."""
+    return {"id": q.id, "text": q.text, "options": list(q.options), "time_limit": q.time_limit}
+
+
+class BankLibrary:
+    def __init__(self, paths: list[Path]) -> None:
+        self.banks: dict[str, Bank] = {}
+        self.files: dict[str, Path] = {}
+        for path in paths:
+            files = discover_banks(path) if path.is_dir() else [path]
+            for file in files:
+                bank = load_bank(file)
+                self.banks[bank.id] = bank
+                self.files[bank.id] = file
+
+    def bank(self, bank_id: str) -> Bank:
+        try:
+            return self.banks[bank_id]
+        except KeyError:
+            raise NotFound(f"no bank '{bank_id}' (known: {', '.join(sorted(self.banks)) or 'none'})") from None
+
+    def listing(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": b.id,
+                "title": b.title,
+                "language": b.language,
+                "file": str(self.files[b.id]),
+                "episodes": [
+                    {"id": e.id, "title": e.title, "date": e.date, "questions": len(e.question_ids),
+                     "key": episode_key(b.id, e.id)}
+                    for e in b.episodes
+                ],
+            }
+            for b in self.banks.values()
+        ]

@@ -1,0 +1,1 @@
+"""Wire format: frame shapes, codecs and codes. Pure: no asyncio, redis or starlette."""

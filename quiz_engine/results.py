@@ -1,0 +1,160 @@
+"""Episode results for the host and the secretariat: question winners with reserves,
+standings, disqualifications. One builder, used by the host API and the CLI alike."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from quiz_engine.game.standings import CorrectAnswer, question_winners, rank_standings
+from quiz_engine.store.redis_store import Store
+
+
+def _person(profile: dict[str, Any], player: str) -> dict[str, Any]:
+    return {
+        "player": player,
+        "name": profile.get("name", ""),
+        "full_name": profile.get("full_name", ""),
+        "unit": profile.get("unit", ""),
+        "phone": profile.get("phone", ""),
+    }
+
+
+async def episode_results(store: Store, episode: str, one_prize: bool, reserves: int = 3) -> dict[str, Any]:
+    meta = await store.meta(episode)
+    public = await store.public_questions(episode)
+    specs = await store.question_specs(episode)
+    state = await store.state(episode)
+    voided = await store.voided(episode)
+    dq = await store.disqualified(episode)
+    played = int(state.get("next", 0))
+    per_q: list[list[CorrectAnswer]] = [await store.correct_answers(episode, i) for i in range(played)]
+    winners = question_winners(per_q, dq, one_prize, voided, reserves)
+    standings = rank_standings(await store.scores(episode), dq)
+    ids = {a.player for w in winners for a in w} | {s.score.player for s in standings} | set(dq)
+    profiles = await store.players(sorted(ids))
+    questions = []
+    for i in range(played):
+        counts, total = await store.counts(episode, i, specs[i][1])
+        picked = winners[i]
+        questions.append(
+            {
+                "index": i,
+                "id": public[i].get("id", str(i)),
+                "text": public[i]["text"],
+                "options": public[i]["options"],
+                "correct": specs[i][0],
+                "answers": total,
+                "counts": counts,
+                "correct_answers": len(per_q[i]),
+                "voided": i in voided,
+                "winner": (
+                    {
+                        **_person(profiles.get(picked[0].player, {}), picked[0].player),
+                        "time_ms": round(picked[0].response_us / 1000, 1),
+                    }
+                    if picked
+                    else None
+                ),
+                "reserves": [
+                    {**_person(profiles.get(a.player, {}), a.player), "time_ms": round(a.response_us / 1000, 1)}
+                    for a in picked[1:]
+                ],
+            }
+        )
+    return {
+        "episode": episode,
+        "title": meta.get("title", episode),
+        "phase": state.get("phase"),
+        "one_prize_per_person": one_prize,
+        "questions": questions,
+        "standings": [
+            {
+                "rank": s.rank,
+                **_person(profiles.get(s.score.player, {}), s.score.player),
+                "correct": s.score.correct,
+                "time_ms": round(s.score.total_us / 1000, 1),
+            }
+            for s in standings
+        ],
+        "disqualified": [
+            {**_person(profiles.get(p, {}), p), "reason": info.get("reason", "")} for p, info in dq.items()
+        ],
+    }
+
+
+def results_csv(results: dict[str, Any]) -> str:
+    """Two tables in one CSV: question winners (with reserves), then the standings."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(
+        [
+            "section",
+            "question",
+            "place",
+            "player",
+            "name",
+            "full_name",
+            "unit",
+            "phone",
+            "time_ms",
+            "correct_answers",
+            "note",
+        ]
+    )
+    for q in results["questions"]:
+        entries = ([q["winner"]] if q["winner"] else []) + q["reserves"]
+        if not entries:
+            w.writerow(
+                [
+                    "question",
+                    q["index"] + 1,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "voided" if q["voided"] else "no correct answer",
+                ]
+            )
+        for place, p in enumerate(entries, 1):
+            w.writerow(
+                [
+                    "question",
+                    q["index"] + 1,
+                    place,
+                    p["player"],
+                    p["name"],
+                    p["full_name"],
+                    p["unit"],
+                    p["phone"],
+                    p["time_ms"],
+                    "",
+                    "winner" if place == 1 else "reserve",
+                ]
+            )
+    for s in results["standings"]:
+        w.writerow(
+            [
+                "standings",
+                "",
+                s["rank"],
+                s["player"],
+                s["name"],
+                s["full_name"],
+                s["unit"],
+                s["phone"],
+                s["time_ms"],
+                s["correct"],
+                "",
+            ]
+        )
+    for d in results["disqualified"]:
+        w.writerow(
+            ["disqualified", "", "", d["player"], d["name"], d["full_name"], d["unit"], d["phone"], "", "", d["reason"]]
+        )
+    return buf.getvalue()

@@ -1,0 +1,1 @@
+"""Redis adapter: key layout, Lua scripts (the source of truth for answers) and reads."""

@@ -1,0 +1,73 @@
+"""Redis key layout. Every key of one episode carries the hash tag ``{episode}`` so the
+scripts, which touch several keys at once, also run on Redis Cluster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SHOW = "qe:show"  # hash: current episode, stream delay, show options
+PLAYERS = "qe:players"  # hash: player id -> profile json
+EPISODES = "qe:episodes"  # hash: episode id -> meta json
+SECRET = "qe:secret"  # signing key for resume tokens, shared by every node
+HOST_TOKEN = "qe:host_token"
+NODES = "qe:nodes"  # hash: node id -> "viewers|overlays|hosts|expires_ms"
+EVENTS = "qe:events"  # pub/sub channel between nodes
+
+
+@dataclass(frozen=True)
+class EpisodeKeys:
+    episode: str
+
+    def _k(self, name: str) -> str:
+        return f"qe:{{{self.episode}}}:{name}"
+
+    @property
+    def state(self) -> str:
+        return self._k("state")
+
+    @property
+    def qspec(self) -> str:
+        return self._k("qspec")
+
+    @property
+    def qpub(self) -> str:
+        return self._k("qpub")
+
+    @property
+    def meta(self) -> str:
+        return self._k("meta")
+
+    @property
+    def audit(self) -> str:
+        return self._k("audit")
+
+    @property
+    def voided(self) -> str:
+        return self._k("voided")
+
+    @property
+    def stats(self) -> str:
+        return self._k("stats")
+
+    @property
+    def rank(self) -> str:
+        return self._k("rank")
+
+    @property
+    def dq(self) -> str:
+        return self._k("dq")
+
+    def answers(self, q: int) -> str:
+        return self._k(f"q{q}:ans")
+
+    def correct(self, q: int) -> str:
+        return self._k(f"q{q}:ok")
+
+    def counts(self, q: int) -> str:
+        return self._k(f"q{q}:cnt")
+
+    def sent(self, q: int) -> str:
+        return self._k(f"q{q}:sent")
+
+    def question_keys(self, q: int) -> list[str]:
+        return [self.answers(q), self.correct(q), self.counts(q), self.sent(q)]

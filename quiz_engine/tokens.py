@@ -1,0 +1,55 @@
+"""Signed tokens: player resume tokens, host sessions and the overlay's display token.
+
+A resume token is ``<player id>.<HMAC>``: any node can check it with the shared secret
+in Redis, and nobody can make one for another player's id.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+
+def _mac(secret: str, purpose: str, value: str) -> str:
+    digest = hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def new_player_id() -> str:
+    return "p" + secrets.token_hex(6)
+
+
+def resume_token(secret: str, player: str) -> str:
+    return f"{player}.{_mac(secret, 'resume', player)}"
+
+
+def check_resume_token(secret: str, token: str) -> str | None:
+    """The player id if ``token`` is genuine, else None."""
+    player, _, mac = token.partition(".")
+    if not player or not mac:
+        return None
+    return player if hmac.compare_digest(mac, _mac(secret, "resume", player)) else None
+
+
+def overlay_token(secret: str) -> str:
+    return _mac(secret, "overlay", "display")[:16]
+
+
+def session_token(secret: str, nonce: str) -> str:
+    return f"{nonce}.{_mac(secret, 'host-session', nonce)}"
+
+
+def check_session_token(secret: str, token: str) -> bool:
+    nonce, _, mac = token.partition(".")
+    return bool(nonce and mac) and hmac.compare_digest(mac, _mac(secret, "host-session", nonce))
+
+
+def csrf_token(secret: str, session: str) -> str:
+    return _mac(secret, "csrf", session)
+
+
+def same(a: str, b: str) -> bool:
+    """Constant-time comparison for secrets."""
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket adapters: routes, sockets, host API, static pages."""

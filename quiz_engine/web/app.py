@@ -1,0 +1,155 @@
+"""The Starlette application: routes, static pages, lifespan (Redis, runner)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from quiz_engine.config import Settings
+from quiz_engine.errors import RedisUnavailable
+from quiz_engine.hub import Hub
+from quiz_engine.library import BankLibrary
+from quiz_engine.protocol.codes import CLOSE_RESTART
+from quiz_engine.runner import Runner
+from quiz_engine.store.redis_store import Store
+from quiz_engine.web import host_api
+from quiz_engine.web.security import CSP
+from quiz_engine.web.sockets import host_endpoint, overlay_endpoint, viewer_endpoint
+
+log = logging.getLogger("quiz_engine.web")
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def overlay_dir() -> Path:
+    """The top-level ``overlay/`` folder (override with QUIZ_OVERLAY_DIR)."""
+    explicit = os.environ.get("QUIZ_OVERLAY_DIR")
+    if explicit:
+        return Path(explicit)
+    return Path(__file__).resolve().parents[2] / "overlay"
+
+
+class SecurityHeaders:
+    """CSP and friends on every HTTP response (pages and API alike)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))  # type: ignore[call-overload]
+                is_overlay = scope["path"].startswith("/overlay")
+                csp = CSP.replace("frame-ancestors 'none'", "frame-ancestors *") if is_overlay else CSP
+                headers += [
+                    (b"content-security-policy", csp.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+                if not is_overlay:
+                    headers.append((b"x-frame-options", b"DENY"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)  # type: ignore[arg-type]
+
+
+def _page(path: Path) -> Response:
+    if not path.is_file():
+        return PlainTextResponse(f"page not installed: {path.name}", status_code=404)
+    return FileResponse(path, headers={"cache-control": "no-cache"})
+
+
+async def viewer_page(request: Request) -> Response:
+    return _page(STATIC_DIR / "viewer.html")
+
+
+async def host_page(request: Request) -> Response:
+    return _page(STATIC_DIR / "host.html")
+
+
+async def overlay_page(request: Request) -> Response:
+    return _page(overlay_dir() / "overlay.html")
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"ok": True})
+
+
+async def readyz(request: Request) -> Response:
+    store: Store = request.app.state.store
+    try:
+        await store.ping()
+    except RedisUnavailable as exc:
+        return JSONResponse({"ok": False, "redis": str(exc)}, status_code=503)
+    return JSONResponse({"ok": True})
+
+
+def _banner(settings: Settings, runner: Runner) -> None:
+    base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    lines = [
+        f"quiz-engine node {runner.node} ready",
+        f"  viewers: {base}/",
+        f"  host:    {base}/host",
+        f"  overlay: {base}/overlay?token={runner.overlay_token}   (OBS Browser Source, 1920x1080)",
+    ]
+    if not settings.host_token:
+        lines.append(f"  host token: {runner.host_token}   (set QUIZ_HOST_TOKEN to choose one)")
+    print("\n".join(lines), flush=True)
+
+
+def create_app(settings: Settings, redis_url: str, library: BankLibrary | None = None) -> Starlette:
+    """Build the app; Redis and the runner start in the lifespan."""
+    library = library if library is not None else BankLibrary(settings.banks)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = Store.from_url(redis_url)
+        try:
+            await store.ping()
+        except RedisUnavailable as exc:
+            await store.close()
+            raise RedisUnavailable(f"cannot reach Redis at {redis_url}: {exc}") from exc
+        hub = Hub()
+        runner = Runner(store, hub, settings, library)
+        app.state.store, app.state.hub, app.state.runner = store, hub, runner
+        await runner.start()
+        _banner(settings, runner)
+        try:
+            yield
+        finally:
+            # Tell every client to come back (1012 = service restart), then let go of Redis.
+            await hub.close_all(CLOSE_RESTART, "server restarting")
+            await runner.stop()
+            await store.close()
+
+    routes = [
+        Route("/", viewer_page),
+        Route("/host", host_page),
+        Route("/overlay", overlay_page),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        *host_api.routes(),
+        WebSocketRoute("/ws/viewer", viewer_endpoint),
+        WebSocketRoute("/ws/overlay", overlay_endpoint),
+        WebSocketRoute("/ws/host", host_endpoint),
+        Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+        Mount("/overlay-assets", StaticFiles(directory=overlay_dir(), check_dir=False), name="overlay-assets"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
+    return app

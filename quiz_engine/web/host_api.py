@@ -1,0 +1,207 @@
+"""Host control API: plain HTTP JSON, easy to drive from curl or a Stream Deck.
+
+Every state change is a POST. A command that does not fit the phase is refused with
+409 and a reason; ``{"expect": N}`` makes a command apply only to question N, so a
+double press can never skip a question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from quiz_engine.errors import AuthError, NotFound, PhaseError, ProtocolError, QuizError, RedisUnavailable
+from quiz_engine.game.phases import Command
+from quiz_engine.results import episode_results, results_csv
+from quiz_engine.runner import Runner
+from quiz_engine.tokens import same
+from quiz_engine.verify import verify_episode
+from quiz_engine.web.security import SESSION_COOKIE, authenticate_host, host_session, new_session
+
+Handler = Callable[[Request, Runner, dict[str, Any]], Awaitable[Any]]
+
+
+class _Json(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _Json({"error": code, "message": message}, status_code=status)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    if len(raw) > 16384:
+        raise ProtocolError("bad_field", "request body too large")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ProtocolError("bad_frame", "request body must be JSON") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_frame", "request body must be a JSON object")
+    return data
+
+
+def endpoint(handler: Handler, mutating: bool) -> Callable[[Request], Awaitable[Response]]:
+    async def wrapped(request: Request) -> Response:
+        runner: Runner = request.app.state.runner
+        try:
+            actor = authenticate_host(request, runner.host_token, runner.secret, mutating=mutating)
+            body = await _body(request) if mutating else dict(request.query_params)
+            body["_actor"] = actor
+            result = await handler(request, runner, body)
+        except AuthError as exc:
+            return _error(401 if "CSRF" not in str(exc) else 403, "auth", str(exc))
+        except PhaseError as exc:
+            return _error(409, "phase", exc.reason)
+        except NotFound as exc:
+            return _error(404, "not_found", str(exc))
+        except ProtocolError as exc:
+            return _error(400, exc.code, str(exc))
+        except RedisUnavailable as exc:
+            return _error(503, "unavailable", str(exc))
+        except QuizError as exc:
+            return _error(400, "invalid", str(exc))
+        if isinstance(result, Response):
+            return result
+        return _Json(result)
+
+    return wrapped
+
+
+def _int(body: dict[str, Any], key: str, default: int = -1) -> int:
+    value = body.get(key, default)
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProtocolError("bad_field", f"'{key}' must be an integer")
+    return value
+
+
+def _str(body: dict[str, Any], key: str, required: bool = True) -> str:
+    value = body.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ProtocolError("bad_field", f"'{key}' is required and must be a string")
+    return value.strip()
+
+
+def _command(command: Command) -> Handler:
+    async def handler(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
+        # "expect" is 0-based; Stream Deck buttons can just omit it
+        return await runner.command(command, expect=_int(body, "expect"), actor=f"host:{body['_actor']}",
+                                    reason=str(body.get("reason", ""))[:200], confirm=str(body.get("confirm", "")))
+
+    return handler
+
+
+async def _state(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
+    return runner.host_state()
+
+
+async def _banks(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
+    return {"banks": runner.library.listing(), "loaded": runner.view.episode or None}
+
+
+async def _load(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
+    return await runner.load(_str(body, "bank"), _str(body, "episode"))
+
+
+async def _stats(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
+    return await runner.live_stats()
+
+
+async def _settings(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
+    delay = body.get("delay_s")
+    if delay is not None and (isinstance(delay, bool) or not isinstance(delay, (int, float))):
+        raise ProtocolError("bad_field", "'delay_s' must be a number of seconds")
+    one_prize = body.get("one_prize")
+    if one_prize is not None and not isinstance(one_prize, bool):
+        raise ProtocolError("bad_field", "'one_prize' must be true or false")
+    return await runner.set_settings(delay_s=delay, one_prize=one_prize)
+
+
+async def _disqualify(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
+    reinstate = body.get("reinstate") is True
+    reason = "" if reinstate else _str(body, "reason")
+    return await runner.disqualify(_str(body, "player"), reason[:200], actor=f"host:{body['_actor']}")
+
+
+def _episode(runner: Runner, body: dict[str, Any]) -> str:
+    ep = body.get("episode") or runner.view.episode
+    if not ep or not isinstance(ep, str):
+        raise NotFound("no episode loaded")
+    return ep
+
+
+async def _results(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
+    ep = _episode(runner, body)
+    results = await episode_results(runner.store, ep, runner.one_prize)
+    if body.get("format") == "csv":
+        return Response(results_csv(results).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="results-{ep}.csv"'})
+    return results
+
+
+async def _verify(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
+    ep = _episode(runner, body)
+    diffs = await verify_episode(runner.store, ep, runner.one_prize)
+    return {"episode": ep, "ok": not diffs, "differences": diffs}
+
+
+async def login(request: Request) -> Response:
+    runner: Runner = request.app.state.runner
+    try:
+        body = await _body(request)
+    except ProtocolError as exc:
+        return _error(400, exc.code, str(exc))
+    token = body.get("token")
+    if not isinstance(token, str) or not same(token, runner.host_token):
+        return _error(401, "auth", "wrong host token")
+    session, csrf = new_session(runner.secret)
+    response = _Json({"ok": True, "csrf": csrf})
+    response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https", max_age=12 * 3600)
+    return response
+
+
+async def session(request: Request) -> Response:
+    """The CSRF token of the current session (for a reloaded panel)."""
+    runner: Runner = request.app.state.runner
+    current = host_session(request, runner.secret)
+    if current is None:
+        return _error(401, "auth", "not logged in")
+    from quiz_engine.tokens import csrf_token
+
+    return _Json({"ok": True, "csrf": csrf_token(runner.secret, current)})
+
+
+async def logout(request: Request) -> Response:
+    response = _Json({"ok": True})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def routes() -> list[Route]:
+    commands = [Route(f"/api/host/{c.value}", endpoint(_command(c), True), methods=["POST"]) for c in Command]
+    return [
+        Route("/api/host/login", login, methods=["POST"]),
+        Route("/api/host/logout", logout, methods=["POST"]),
+        Route("/api/host/session", session, methods=["GET"]),
+        Route("/api/host/state", endpoint(_state, False), methods=["GET"]),
+        Route("/api/host/banks", endpoint(_banks, False), methods=["GET"]),
+        Route("/api/host/stats", endpoint(_stats, False), methods=["GET"]),
+        Route("/api/host/results", endpoint(_results, False), methods=["GET"]),
+        Route("/api/host/verify", endpoint(_verify, False), methods=["GET"]),
+        Route("/api/host/load", endpoint(_load, True), methods=["POST"]),
+        Route("/api/host/settings", endpoint(_settings, True), methods=["POST"]),
+        Route("/api/host/disqualify", endpoint(_disqualify, True), methods=["POST"]),
+        *commands,
+    ]

@@ -1,0 +1,213 @@
+"""WebSocket endpoints: viewers (join, answer), overlay (read-only) and host (live view).
+
+Each endpoint is a thin loop: decode, parse, hand to the runner, send the reply. A bad
+frame gets an ``error`` frame with a code; a client that keeps sending bad frames or
+floods is closed with 4009. Nothing a client sends can raise out of the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.types import Message
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from quiz_engine.clock import mono_us
+from quiz_engine.errors import AuthError, ProtocolError, RedisUnavailable
+from quiz_engine.hub import Conn, Role
+from quiz_engine.protocol import server_frames as F
+from quiz_engine.protocol.codec import codec_for_subprotocol, pick_subprotocol
+from quiz_engine.protocol.codes import (
+    CLOSE_AUTH,
+    CLOSE_FORBIDDEN,
+    CLOSE_POLICY,
+    CLOSE_TRY_AGAIN,
+    E_ALREADY_JOINED,
+    E_BAD_FIELD,
+    E_BAD_TOKEN,
+    E_RATE_LIMITED,
+    E_UNAVAILABLE,
+)
+from quiz_engine.protocol.frames import Answer, Join, Ping, Resume, Sync, parse_client_frame
+from quiz_engine.runner import Runner
+from quiz_engine.tokens import same
+from quiz_engine.web.security import host_session, origin_allowed
+
+log = logging.getLogger("quiz_engine.web")
+
+MAX_ERRORS = 20
+RATE_PER_S = 10.0
+RATE_BURST = 30.0
+RATE_EXCESS_CLOSE = 60
+
+
+class _Bucket:
+    """Token bucket per socket: sustained floods are closed, bursts are tolerated."""
+
+    __slots__ = ("excess", "stamp", "tokens")
+
+    def __init__(self) -> None:
+        self.tokens = RATE_BURST
+        self.stamp = time.monotonic()
+        self.excess = 0
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.stamp) * RATE_PER_S)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.excess += 1
+        return False
+
+
+def _payload(message: Message) -> bytes | str:
+    data = message.get("bytes")
+    if data is not None:
+        return bytes(data)
+    return str(message.get("text") or "")
+
+
+def client_ip(ws: WebSocket) -> str:
+    return ws.client.host if ws.client else "?"
+
+
+async def _accept(ws: WebSocket, runner: Runner, role: Role) -> Conn | None:
+    if not origin_allowed(ws, runner.settings.allowed_origins):
+        await ws.close(CLOSE_FORBIDDEN)  # before accept: the handshake is refused with 403
+        return None
+    subprotocol = pick_subprotocol(list(ws.scope.get("subprotocols", [])))
+    await ws.accept(subprotocol=subprotocol)
+    conn = Conn(ws, role, codec_for_subprotocol(subprotocol), client_ip(ws), runner.settings.max_buffer_bytes)
+    runner.hub.add(conn)
+    conn.send(runner.hello(role))
+    try:
+        snap = await runner.snapshot(conn)
+    except RedisUnavailable:
+        await conn.close(CLOSE_TRY_AGAIN, "service unavailable, try again")
+        runner.hub.remove(conn)
+        return None
+    conn.send(snap)
+    runner.note_delivery(conn, snap)
+    return conn
+
+
+async def viewer_endpoint(ws: WebSocket) -> None:
+    runner: Runner = ws.app.state.runner
+    conn = await _accept(ws, runner, Role.VIEWER)
+    if conn is None:
+        return
+    bucket = _Bucket()
+    errors = 0
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            arrival = mono_us()  # the answer's arrival time: taken before any decoding
+            data = _payload(message)
+            if not bucket.take():
+                conn.send(F.error(E_RATE_LIMITED, "too many messages; slow down"))
+                if bucket.excess > RATE_EXCESS_CLOSE:
+                    await conn.close(CLOSE_POLICY, "rate limit exceeded")
+                    break
+                continue
+            ref = None
+            try:
+                frame = parse_client_frame(conn.codec.decode(data), runner.required_fields)
+                ref = getattr(frame, "ref", None)
+                if isinstance(frame, Answer):
+                    conn.send(await runner.answer(conn, frame, arrival))
+                elif isinstance(frame, Ping):
+                    conn.send(F.pong(frame.t, runner.clock.now_ms()))
+                elif isinstance(frame, (Join, Resume)):
+                    if conn.player is not None:
+                        raise ProtocolError(E_ALREADY_JOINED, "this connection has already joined")
+                    try:
+                        welcome = await runner.join(conn, frame)
+                    except AuthError:
+                        conn.send(F.error(E_BAD_TOKEN, "resume token is not valid; join again", ref))
+                        continue
+                    conn.send({**welcome, "ref": ref})
+                    snap = await runner.snapshot(conn)
+                    conn.send(snap)
+                    runner.note_delivery(conn, snap)
+                elif isinstance(frame, Sync):
+                    snap = await runner.snapshot(conn)
+                    conn.send(snap)
+                    runner.note_delivery(conn, snap)
+            except ProtocolError as exc:
+                errors += 1
+                conn.send(F.error(exc.code, str(exc), ref))
+                if errors > MAX_ERRORS:
+                    await conn.close(CLOSE_POLICY, "too many bad frames")
+                    break
+            except RedisUnavailable:
+                conn.send(F.error(E_UNAVAILABLE, "service temporarily unavailable; try again", ref))
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("viewer socket failed")
+    finally:
+        runner.forget(conn)
+        runner.hub.remove(conn)
+
+
+async def _read_only_loop(ws: WebSocket, runner: Runner, conn: Conn) -> None:
+    bucket = _Bucket()
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            data = _payload(message)
+            if not bucket.take():
+                if bucket.excess > RATE_EXCESS_CLOSE:
+                    await conn.close(CLOSE_POLICY, "rate limit exceeded")
+                    break
+                continue
+            try:
+                frame = parse_client_frame(conn.codec.decode(data))
+            except ProtocolError as exc:
+                conn.send(F.error(exc.code, str(exc)))
+                continue
+            if isinstance(frame, Ping):
+                conn.send(F.pong(frame.t, runner.clock.now_ms()))
+            elif isinstance(frame, Sync):
+                try:
+                    conn.send(await runner.snapshot(conn))
+                except RedisUnavailable:
+                    conn.send(F.error(E_UNAVAILABLE, "service temporarily unavailable; try again"))
+            else:
+                conn.send(F.error(E_BAD_FIELD, f"{conn.role.value} sockets are read-only; use the host API"))
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("%s socket failed", conn.role.value)
+    finally:
+        runner.hub.remove(conn)
+
+
+async def overlay_endpoint(ws: WebSocket) -> None:
+    runner: Runner = ws.app.state.runner
+    if not runner.check_overlay_token(ws.query_params.get("token", "")):
+        await ws.close(CLOSE_AUTH)
+        return
+    conn = await _accept(ws, runner, Role.OVERLAY)
+    if conn is not None:
+        await _read_only_loop(ws, runner, conn)
+
+
+async def host_endpoint(ws: WebSocket) -> None:
+    runner: Runner = ws.app.state.runner
+    bearer = ws.headers.get("authorization", "")
+    ok = host_session(ws, runner.secret) is not None or (
+        bearer.lower().startswith("bearer ") and same(bearer[7:].strip(), runner.host_token))
+    if not ok:
+        await ws.close(CLOSE_AUTH)
+        return
+    conn = await _accept(ws, runner, Role.HOST)
+    if conn is not None:
+        await _read_only_loop(ws, runner, conn)
