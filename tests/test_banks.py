@@ -121,8 +121,7 @@ def test_dump_round_trips_explicit_episodes_dates_and_fractional_time() -> None:
     bank = _small_bank()
     assert parse_bank(dump_bank(bank)) == bank
     odd = Bank("b", "B", "vi", (Question("x", "X?", ("1", "2"), 0, 7.5),), ())
-    back = parse_bank(dump_bank(Bank(odd.id, odd.title, odd.language, odd.questions,
-                                     (EpisodeDef("e", "e", ("x",)),))))
+    back = parse_bank(dump_bank(Bank(odd.id, odd.title, odd.language, odd.questions, (EpisodeDef("e", "e", ("x",)),))))
     assert back.questions[0].time_limit == 7.5
 
 
@@ -195,9 +194,7 @@ QUESTION_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     [case[1:] for case in QUESTION_CASES],
     ids=[case[0] for case in QUESTION_CASES],
 )
-def test_question_rule_names_question_number_and_field(
-    changes: dict[str, Any], field: str, needle: str
-) -> None:
+def test_question_rule_names_question_number_and_field(changes: dict[str, Any], field: str, needle: str) -> None:
     problems = _problems(_doc(**changes))
     assert len(problems) == 1, problems
     problem = problems[0]
@@ -205,7 +202,7 @@ def test_question_rule_names_question_number_and_field(
     assert problem.location.startswith("question 2")
     assert problem.field == field
     assert needle in problem.message
-    assert str(problem).startswith(f"bank.toml: question 2")
+    assert str(problem).startswith("bank.toml: question 2")
     assert f"[{field}]" in str(problem)
 
 

@@ -69,9 +69,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"{out} exists; pass --force to overwrite it", file=sys.stderr)
         return 1
     try:
-        bank = import_sheet(
-            sheet, bank_id=args.id, title=args.title, language=args.language
-        )
+        bank = import_sheet(sheet, bank_id=args.id, title=args.title, language=args.language)
     except BankError as error:
         _print_problems(error)
         print(
@@ -116,9 +114,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def _format_question(number: int, question: Question) -> list[str]:
-    lines = [
-        f"  {number}. [{question.id}] {question.text}  ({question.time_limit:g} s)"
-    ]
+    lines = [f"  {number}. [{question.id}] {question.text}  ({question.time_limit:g} s)"]
     for index, option in enumerate(question.options):
         mark = "*" if index == question.answer else " "
         lines.append(f"     {mark} {letter_for(index)}. {option}")
@@ -164,9 +160,7 @@ def add_bank_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
         help="validate, import, export, show question banks",
         description="Work with question banks (TOML files in question_banks/).",
     )
-    commands = bank.add_subparsers(
-        dest="bank_command", metavar="COMMAND", required=True
-    )
+    commands = bank.add_subparsers(dest="bank_command", metavar="COMMAND", required=True)
 
     validate = commands.add_parser(
         "validate",
@@ -233,9 +227,7 @@ def add_bank_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
         ),
     )
     template.add_argument("output", metavar="OUT", help="OUT.xlsx or OUT.csv")
-    template.add_argument(
-        "--force", action="store_true", help="overwrite OUT if it exists"
-    )
+    template.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     template.set_defaults(func=cmd_template)
 
     show = commands.add_parser(

@@ -60,14 +60,10 @@ def _episode_location(number: int, eid: str) -> str:
     return f"episode {number} ({eid})" if eid else f"episode {number}"
 
 
-def _unknown_keys(
-    table: dict[str, Any], allowed: tuple[str, ...], out: _Collector, location: str
-) -> None:
+def _unknown_keys(table: dict[str, Any], allowed: tuple[str, ...], out: _Collector, location: str) -> None:
     for key in table:
         if key not in allowed:
-            out.add(
-                location, key, f"unknown key {key!r} (allowed: {', '.join(allowed)})"
-            )
+            out.add(location, key, f"unknown key {key!r} (allowed: {', '.join(allowed)})")
 
 
 def _text(
@@ -138,9 +134,7 @@ def _parse_options(value: object, out: _Collector, location: str) -> list[str] |
     for i, raw in enumerate(value):
         label = letter_for(i) if i < MAX_OPTIONS else str(i + 1)
         if not isinstance(raw, str):
-            out.add(
-                location, "options", f"option {label} must be a string, not {raw!r}"
-            )
+            out.add(location, "options", f"option {label} must be a string, not {raw!r}")
             ok = False
             continue
         option = nfc(raw)
@@ -176,9 +170,7 @@ def _parse_options(value: object, out: _Collector, location: str) -> list[str] |
     return options if ok else None
 
 
-def _parse_answer(
-    value: object, n_options: int | None, out: _Collector, location: str
-) -> int | None:
+def _parse_answer(value: object, n_options: int | None, out: _Collector, location: str) -> int | None:
     if value is None:
         out.add(location, "answer", 'missing answer (a letter such as "B")')
         return None
@@ -198,16 +190,12 @@ def _parse_answer(
     return index
 
 
-def _parse_question(
-    table: object, number: int, require_source: bool, out: _Collector
-) -> Question | None:
+def _parse_question(table: object, number: int, require_source: bool, out: _Collector) -> Question | None:
     if not isinstance(table, dict):
         out.add(f"question {number}", "", "each [[questions]] entry must be a table")
         return None
     raw_id = table.get("id")
-    location = _question_location(
-        number, nfc(raw_id) if isinstance(raw_id, str) else ""
-    )
+    location = _question_location(number, nfc(raw_id) if isinstance(raw_id, str) else "")
     before = len(out.problems)
     _unknown_keys(table, QUESTION_KEYS, out, location)
     qid = _identifier(table, out, location)
@@ -238,15 +226,11 @@ def _parse_date(value: object, out: _Collector, location: str) -> str | None:
             return dt.date.fromisoformat(value.strip()).isoformat()
         except ValueError:
             pass
-    out.add(
-        location, "date", f'date must be an ISO date like "2026-12-05", not {value!r}'
-    )
+    out.add(location, "date", f'date must be an ISO date like "2026-12-05", not {value!r}')
     return None
 
 
-def _parse_episodes(
-    raw: object, question_numbers: dict[str, int], out: _Collector
-) -> list[EpisodeDef]:
+def _parse_episodes(raw: object, question_numbers: dict[str, int], out: _Collector) -> list[EpisodeDef]:
     if not isinstance(raw, list):
         out.add("", "episodes", "episodes must be an array of tables ([[episodes]])")
         return []
@@ -258,9 +242,7 @@ def _parse_episodes(
             out.add(f"episode {number}", "", "each [[episodes]] entry must be a table")
             continue
         raw_id = table.get("id")
-        location = _episode_location(
-            number, nfc(raw_id) if isinstance(raw_id, str) else ""
-        )
+        location = _episode_location(number, nfc(raw_id) if isinstance(raw_id, str) else "")
         before = len(out.problems)
         _unknown_keys(table, EPISODE_KEYS, out, location)
         eid = _identifier(table, out, location)
@@ -371,9 +353,7 @@ def parse_bank(text: str, file: str = "<string>") -> Bank:
     if "episodes" in doc:
         episodes = _parse_episodes(doc["episodes"], numbers, out)
         if not episodes and not out.problems:
-            out.add(
-                "", "episodes", "episodes is empty; remove it to play all questions"
-            )
+            out.add("", "episodes", "episodes is empty; remove it to play all questions")
 
     if out.problems:
         raise BankError(out.problems)
@@ -405,9 +385,7 @@ def _read_text(path: Path) -> str:
             ]
         ) from None
     except OSError as error:
-        raise BankError(
-            [BankProblem(str(path), "", "", f"cannot read: {error.strerror}")]
-        ) from None
+        raise BankError([BankProblem(str(path), "", "", f"cannot read: {error.strerror}")]) from None
 
 
 def load_bank(path: str | Path) -> Bank:
@@ -432,9 +410,7 @@ def _number(value: float) -> int | float:
 
 def dump_bank(bank: Bank) -> str:
     """TOML text for ``bank`` that :func:`parse_bank` reads back to an equal Bank."""
-    doc: dict[str, Any] = {
-        "bank": {"id": bank.id, "title": bank.title, "language": bank.language}
-    }
+    doc: dict[str, Any] = {"bank": {"id": bank.id, "title": bank.title, "language": bank.language}}
     if not bank.has_default_episodes:
         episodes: list[dict[str, Any]] = []
         for episode in bank.episodes:

@@ -109,9 +109,7 @@ class EpisodeDef:
         }
 
 
-def default_episodes(
-    title: str, questions: tuple[Question, ...]
-) -> tuple[EpisodeDef, ...]:
+def default_episodes(title: str, questions: tuple[Question, ...]) -> tuple[EpisodeDef, ...]:
     """The single episode a bank gets when its file defines none: every question, in order."""
     return (EpisodeDef(DEFAULT_EPISODE_ID, title, tuple(q.id for q in questions)),)
 
@@ -125,12 +123,8 @@ class Bank:
     language: str
     questions: tuple[Question, ...]
     episodes: tuple[EpisodeDef, ...]
-    _questions_by_id: dict[str, Question] = field(
-        init=False, repr=False, compare=False, hash=False
-    )
-    _episodes_by_id: dict[str, EpisodeDef] = field(
-        init=False, repr=False, compare=False, hash=False
-    )
+    _questions_by_id: dict[str, Question] = field(init=False, repr=False, compare=False, hash=False)
+    _episodes_by_id: dict[str, EpisodeDef] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         # Frozen dataclass: build the lookup indexes once, bypassing the frozen guard.

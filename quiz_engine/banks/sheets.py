@@ -98,15 +98,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "episode date": ("episode date", "date", "ngày", "ngày phát sóng", "ngày thi"),
     IGNORED: ("stt", "no", "số thứ tự", "ghi chú", "note", "notes"),
 }
+_OPTION_PREFIXES = ("option", "choice", "answer", "đáp án", "phương án", "lựa chọn")
 for _letter in LETTERS:
-    _ALIASES[f"option {_letter}"] = tuple(
-        f"{prefix} {_letter}"
-        for prefix in ("option", "choice", "answer", "đáp án", "phương án", "lựa chọn")
-    ) + (_letter,)
+    _ALIASES[f"option {_letter}"] = (*(f"{prefix} {_letter}" for prefix in _OPTION_PREFIXES), _letter)
 
-_HEADER_LOOKUP: dict[str, str] = {
-    slugify(alias): name for name, aliases in _ALIASES.items() for alias in aliases
-}
+_HEADER_LOOKUP: dict[str, str] = {slugify(alias): name for name, aliases in _ALIASES.items() for alias in aliases}
 _HEADER_LOOKUP["#"] = IGNORED
 
 
@@ -149,11 +145,7 @@ class _Problems:
     items: list[BankProblem] = field(default_factory=list)
 
     def add(self, row: int, column: int | None, name: str, message: str) -> None:
-        where = (
-            f"row {row}"
-            if column is None
-            else f"row {row}, column {_column_letter(column)}"
-        )
+        where = f"row {row}" if column is None else f"row {row}, column {_column_letter(column)}"
         self.items.append(BankProblem(self.file, where, name, message))
 
 
@@ -164,9 +156,7 @@ def _cell_text(value: object, number_format: str = "General") -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime):
-        return (
-            value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-        )
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, int | float):
@@ -192,9 +182,7 @@ def _read_excel(path: Path) -> _Sheet:
         ValueError,
         OSError,
     ) as error:
-        raise BankError(
-            [BankProblem(str(path), "", "", f"cannot read spreadsheet: {error}")]
-        ) from None
+        raise BankError([BankProblem(str(path), "", "", f"cannot read spreadsheet: {error}")]) from None
     sheet = workbook.worksheets[0]
     rows: list[tuple[int, list[str]]] = []
     for number, cells in enumerate(sheet.iter_rows(), start=1):
@@ -209,21 +197,14 @@ def _read_csv(path: Path) -> _Sheet:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise BankError(
-            [BankProblem(str(path), "", "", 'not UTF-8: save the sheet as "CSV UTF-8"')]
-        ) from None
+        raise BankError([BankProblem(str(path), "", "", 'not UTF-8: save the sheet as "CSV UTF-8"')]) from None
+    # Excel saves ";"-separated CSV in locales with a decimal comma: take the header's
+    # most frequent separator, but keep Excel's quoting rules (doubled quotes).
     first_line = text.split("\n", 1)[0]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            first_line, ",;\t"
-        )
-    except csv.Error:
-        dialect = csv.excel
+    delimiter = max(",;\t", key=first_line.count)
     rows: list[tuple[int, list[str]]] = []
     # Number records, not lines: a quoted cell with a newline is still one spreadsheet row.
-    for number, cells in enumerate(
-        csv.reader(io.StringIO(text, newline=""), dialect), start=1
-    ):
+    for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter), start=1):
         texts = [nfc(c) for c in cells]
         if any(texts):
             rows.append((number, texts))
@@ -306,9 +287,7 @@ class _Row:
     episode: str
 
 
-def _parse_row(
-    number: int, cells: list[str], columns: dict[str, int], ordinal: int, out: _Problems
-) -> _Row | None:
+def _parse_row(number: int, cells: list[str], columns: dict[str, int], ordinal: int, out: _Problems) -> _Row | None:
     def cell(name: str) -> str:
         return _cell(cells, columns, name)
 
@@ -334,17 +313,13 @@ def _parse_row(
             continue
         key = match_key(value)
         if key in seen:
-            out.add(
-                number, columns[name], name, f"{name} {value!r} duplicates {seen[key]}"
-            )
+            out.add(number, columns[name], name, f"{name} {value!r} duplicates {seen[key]}")
         else:
             seen[key] = name
         options.append(value)
     if len(options) < MIN_OPTIONS and last + 1 < MIN_OPTIONS:
         missing = present[min(last + 1, len(present) - 1)]
-        out.add(
-            number, columns[missing], missing, f"needs at least {MIN_OPTIONS} options"
-        )
+        out.add(number, columns[missing], missing, f"needs at least {MIN_OPTIONS} options")
 
     correct = cell("correct")
     answer: int | None = None
@@ -481,10 +456,7 @@ def _collect_episodes(
                 draft.date = date
         if number in parsed:
             draft.question_ids.append(parsed[number].question.id)
-    return [
-        EpisodeDef(d.id, d.title, tuple(d.question_ids), d.date)
-        for d in drafts.values()
-    ]
+    return [EpisodeDef(d.id, d.title, tuple(d.question_ids), d.date) for d in drafts.values()]
 
 
 def import_sheet(
@@ -538,9 +510,7 @@ def import_sheet(
     if out.items:
         raise BankError(out.items)
 
-    final_id = bank_id or (
-        sheet.bank_id if sheet.bank_id and is_valid_id(sheet.bank_id) else None
-    )
+    final_id = bank_id or (sheet.bank_id if sheet.bank_id and is_valid_id(sheet.bank_id) else None)
     final_id = final_id or slugify(path.stem) or "bank"
     final_title = nfc(title or sheet.title or path.stem)
     questions = tuple(r.question for r in parsed.values())
@@ -597,9 +567,7 @@ def _rows(bank: Bank, layout: list[str]) -> list[list[str | float]]:
             "episode date": (owner.date or "") if owner else "",
             "question": q.text,
             "correct": q.answer_letter,
-            "time limit": int(q.time_limit)
-            if q.time_limit.is_integer()
-            else q.time_limit,
+            "time limit": int(q.time_limit) if q.time_limit.is_integer() else q.time_limit,
             "source": q.source,
         }
         for i, option in enumerate(q.options):
@@ -681,9 +649,7 @@ def write_template(path: str | Path) -> None:
     _write_table(Path(path), TEMPLATE_LAYOUT, TEMPLATE_ROWS, None)
 
 
-def _write_table(
-    path: Path, layout: list[str], rows: list[list[str | float]], bank: Bank | None
-) -> None:
+def _write_table(path: Path, layout: list[str], rows: list[list[str | float]], bank: Bank | None) -> None:
     header = [HEADERS[name] for name in layout]
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
@@ -719,14 +685,10 @@ def _write_table(
     sheet.freeze_panes = "A2"
     widths = {"question": 60, "source": 40, "episode title": 24}
     wrap = Alignment(wrap_text=True, vertical="top")
-    last_row = max(
-        len(rows) + 1, 200
-    )  # pre-format empty rows the secretariat will fill
+    last_row = max(len(rows) + 1, 200)  # pre-format empty rows the secretariat will fill
     for index, name in enumerate(layout):
         letter = _column_letter(index)
-        sheet.column_dimensions[letter].width = widths.get(
-            name, 18 if name.startswith("option") else 14
-        )
+        sheet.column_dimensions[letter].width = widths.get(name, 18 if name.startswith("option") else 14)
         for row_number in range(2, last_row + 1):
             cell = sheet[f"{letter}{row_number}"]
             if name in ("question", "source") or name.startswith("option"):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import segno
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
@@ -86,6 +88,26 @@ async def overlay_page(request: Request) -> Response:
     return _page(overlay_dir() / "overlay.html")
 
 
+def join_url(request: Request) -> str:
+    settings: Settings = request.app.state.settings
+    base = settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
+    return base.rstrip("/") + "/"
+
+
+async def join_info(request: Request) -> Response:
+    """What the overlay's lobby shows: the join URL (short form too) and its QR code."""
+    url = join_url(request)
+    short = url.split("://", 1)[-1].rstrip("/")
+    return JSONResponse({"url": url, "short": short, "qr": "/qr.svg"})
+
+
+async def qr_svg(request: Request) -> Response:
+    qr = segno.make(join_url(request), error="m")
+    buf = io.BytesIO()
+    qr.save(buf, kind="svg", scale=10, border=2, dark="#111111", light="#ffffff", xmldecl=False)
+    return Response(buf.getvalue(), media_type="image/svg+xml", headers={"cache-control": "no-cache"})
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
@@ -142,6 +164,8 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
         Route("/host", host_page),
         Route("/overlay", overlay_page),
         Route("/healthz", healthz),
+        Route("/join-info", join_info),
+        Route("/qr.svg", qr_svg),
         Route("/readyz", readyz),
         *host_api.routes(),
         WebSocketRoute("/ws/viewer", viewer_endpoint),
@@ -151,5 +175,6 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
         Mount("/overlay-assets", StaticFiles(directory=overlay_dir(), check_dir=False), name="overlay-assets"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
     app.add_middleware(SecurityHeaders)
     return app

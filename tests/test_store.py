@@ -1,0 +1,171 @@
+"""The Lua scripts against a real redis-server: acceptance, ordering, deadlines, verify.
+
+Response times here are constructed exactly (arrival and send instants are arguments of
+the answer script), which is how ties on response time can be tested at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from quiz_engine.game.phases import Command
+from quiz_engine.store.keys import EpisodeKeys
+from quiz_engine.store.redis_store import AnswerRequest, AnswerResult, Store
+from quiz_engine.verify import verify_episode
+
+EP = "unit.ep"
+BOOT = "boot1"
+
+
+@pytest.fixture
+async def store(fresh_redis: str) -> AsyncIterator[Store]:
+    s = Store.from_url(fresh_redis)
+    questions = [("1|4|15000", {"text": "q0", "options": ["a", "b", "c", "d"], "time_limit": 15}),
+                 ("0|3|15000", {"text": "q1", "options": ["a", "b", "c"], "time_limit": 15})]
+    assert await s.create_episode(EP, {"title": "unit"}, questions)
+    yield s
+    await s.close()
+
+
+_rid = iter(range(10**9))
+
+
+def req(player: str, option: int, response_us: int, q: int = 0, sent: int = 1_000_000,
+        boot: str = BOOT, rid: str | None = None) -> AnswerRequest:
+    arrival = sent + response_us
+    return AnswerRequest(EP, player, q, option, boot, arrival, arrival + 7, sent, sent + 7,
+                         rid or f"r{next(_rid)}")
+
+
+async def answer(store: Store, *requests: AnswerRequest) -> list[AnswerResult]:
+    return await store.answer_batch(list(requests))
+
+
+async def test_ordering_by_response_time_then_arrival(store: Store) -> None:
+    t = await store.transition(EP, Command.OPEN)
+    assert t.ok and t.qidx == 0
+    results = await answer(
+        store,
+        req("slow", 1, 900_000),
+        req("tie-first", 1, 400_000),
+        req("wrong", 2, 100_000),
+        req("tie-second", 1, 400_000),
+        req("fastest", 1, 250_000),
+    )
+    assert all(r.ok for r in results)
+    assert [r.seq for r in results] == [1, 2, 3, 4, 5]
+    ordered = await store.correct_answers(EP, 0)
+    assert [a.player for a in ordered] == ["fastest", "tie-first", "tie-second", "slow"]
+    assert [a.response_us for a in ordered] == [250_000, 400_000, 400_000, 900_000]
+    counts, total = await store.counts(EP, 0, 4)
+    assert counts == [0, 4, 1, 0] and total == 5
+    assert await verify_episode(store, EP, one_prize=False) == []
+
+
+async def test_rejections(store: Store) -> None:
+    [early] = await answer(store, req("p", 1, 1000))
+    assert (early.ok, early.reason) == (False, "not_open")
+    await store.transition(EP, Command.OPEN)
+    first, dup, bad_option, wrong_q = await answer(
+        store, req("p", 1, 1000), req("p", 2, 2000), req("q", 7, 1000), req("q", 1, 1000, q=1))
+    assert first.ok
+    assert (dup.ok, dup.reason, dup.option) == (False, "duplicate", 1)
+    assert (bad_option.ok, bad_option.reason) == (False, "invalid_option")
+    assert (wrong_q.ok, wrong_q.reason) == (False, "wrong_question")
+    # an invalid option is not stored: the player may still answer
+    [later] = await answer(store, req("q", 0, 3000))
+    assert later.ok
+    await store.transition(EP, Command.CLOSE)
+    [late] = await answer(store, req("r", 1, 1000))
+    assert (late.ok, late.reason) == (False, "late")
+    stored = await store.all_answers(EP, 0)
+    assert {p: v[0] for p, v in stored.items()} == {"p": 1, "q": 0}
+    assert await verify_episode(store, EP, one_prize=False) == []
+
+
+async def test_deadline_edge_is_decided_by_redis_clock(store: Store) -> None:
+    await store.transition(EP, Command.OPEN, grace_ms=500)
+    k = EpisodeKeys(EP)
+    now_ms = await store.time_us() // 1000
+    # deadline + grace ends 1 ms ago by Redis's clock: late, whatever this process believes
+    await store.r.hset(k.state, mapping={"deadline": now_ms - 501, "release_at": now_ms - 15_000})
+    [late] = await answer(store, req("a", 1, 1000))
+    assert late.reason == "late"
+    # deadline + grace still 300 ms ahead: accepted (inside the grace period)
+    now_ms = await store.time_us() // 1000
+    await store.r.hset(k.state, "deadline", now_ms - 200)
+    [ok] = await answer(store, req("b", 1, 1000))
+    assert ok.ok
+
+
+async def test_release_at_in_future_means_not_open(store: Store) -> None:
+    t = await store.transition(EP, Command.OPEN, delay_ms=5000)
+    assert t.release_at - t.now_ms == 5000 and t.deadline - t.release_at == 15000
+    [r] = await answer(store, req("a", 1, 1000))
+    assert r.reason == "not_open"
+
+
+async def test_retry_with_same_request_id_is_stored_once(store: Store) -> None:
+    await store.transition(EP, Command.OPEN)
+    [first] = await answer(store, req("a", 1, 321_000, rid="boot1:42"))
+    [retry] = await answer(store, req("a", 1, 999_000, rid="boot1:42"))
+    assert first.ok and retry.ok and retry.retried
+    assert retry.response_us == 321_000 and retry.seq == first.seq
+    assert len(await store.all_answers(EP, 0)) == 1
+    scores = await store.scores(EP)
+    assert [(s.player, s.correct, s.total_us) for s in scores] == [("a", 1, 321_000)]
+
+
+async def test_first_send_is_kept_across_nodes(store: Store) -> None:
+    await store.transition(EP, Command.OPEN)
+    # node 1 delivered the question at mono 1_000_000 (est. Redis time 5_000_000)
+    await store.record_first_sends(EP, 0, [("a", "node1|1000000|5000000")])
+    # the player reconnects to node 2 and answers there; node 2 saw its own (later) delivery
+    r = AnswerRequest(EP, "a", 0, 1, "node2", 77_000_000, 5_600_000, 76_900_000, 5_500_000, "node2:1")
+    [res] = await answer(store, r)
+    assert res.ok and res.response_us == 600_000  # measured from node 1's first delivery
+
+
+async def test_void_and_disqualify_and_verify(store: Store) -> None:
+    await store.transition(EP, Command.OPEN)
+    await answer(store, req("a", 1, 100), req("b", 1, 200))
+    await store.transition(EP, Command.CLOSE)
+    await store.transition(EP, Command.OPEN)
+    await answer(store, req("b", 0, 100, q=1), req("a", 0, 50, q=1))
+    v = await store.void(EP, 1, "host", "typo in question")
+    assert v.ok and v.phase == "closed"
+    scores = {s.player: s for s in await store.scores(EP)}
+    assert scores["a"].correct == 1 and scores["b"].correct == 1 and scores["a"].total_us == 100
+    await store.disqualify(EP, "a", "duplicate account", "host")
+    assert set(await store.disqualified(EP)) == {"a"}
+    assert await verify_episode(store, EP, one_prize=False) == []
+
+
+async def test_verify_reports_tampering(store: Store) -> None:
+    await store.transition(EP, Command.OPEN)
+    await answer(store, req("honest", 1, 300_000), req("cheat", 1, 800_000))
+    assert await verify_episode(store, EP, one_prize=False) == []
+    k = EpisodeKeys(EP)
+    # someone edits the ordered set to make "cheat" the fastest
+    await store.r.zadd(k.correct(0), {"cheat": 1})
+    diffs = await verify_episode(store, EP, one_prize=False)
+    assert any("order of correct answers" in d for d in diffs)
+    assert any("winner" in d for d in diffs)
+
+
+async def test_transition_refusals(store: Store) -> None:
+    bad = await store.transition(EP, Command.REVEAL)
+    assert (bad.ok, bad.reason, bad.phase) == (False, "phase", "lobby")
+    assert (await store.transition(EP, Command.OPEN, expect=1)).reason == "stale"
+    assert (await store.transition(EP, Command.OPEN, expect=0)).ok
+    early = await store.transition(EP, Command.CLOSE, auto=True)
+    assert (early.ok, early.reason) == (False, "too_early") and early.retry_in_ms > 10_000
+    assert (await store.transition(EP, Command.CLOSE)).ok
+    assert (await store.transition(EP, Command.CLOSE, auto=True)).reason == "already_closed"
+    assert (await store.transition(EP, Command.OPEN)).ok
+    assert (await store.transition(EP, Command.CLOSE)).ok
+    assert (await store.transition(EP, Command.OPEN)).reason == "no_more_questions"
+    reset = await store.reset(EP, "host")
+    assert reset.ok and (await store.state(EP))["phase"] == "lobby"
