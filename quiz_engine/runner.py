@@ -85,7 +85,7 @@ class EpisodeView:
 class _Scheduled:
     due_ms: int
     order: int
-    prepared: Prepared = field(compare=False)
+    frame: dict[str, Any] = field(compare=False)
     on_write: Callable[[Conn, int], None] | None = field(compare=False, default=None)
     after: Callable[[], Any] | None = field(compare=False, default=None)
 
@@ -407,10 +407,10 @@ class Runner:
         if phase is Phase.QUESTION:
             key = (ep, idx)
             self.first_sent.setdefault(key, {})
-            self._schedule_viewers(viewer_at, prepared, on_write=self._recorder(key), after=self._flusher(key))
+            self._schedule_viewers(viewer_at, frame, on_write=self._recorder(key), after=self._flusher(key))
         else:
             after = self._send_standings if personal_standings else None
-            self._schedule_viewers(viewer_at, prepared, after=after)
+            self._schedule_viewers(viewer_at, frame, after=after)
 
     async def _reveal_frame(self, seq: int, idx: int) -> dict[str, Any]:
         v = self.view
@@ -496,14 +496,14 @@ class Runner:
     def _schedule_viewers(
         self,
         due_ms: int,
-        prepared: Prepared,
+        frame: dict[str, Any],
         on_write: Callable[[Conn, int], None] | None = None,
         after: Callable[[], Any] | None = None,
     ) -> None:
         # Viewer frames go out in seq order: a frame never overtakes an earlier one.
         if self._viewer_queue:
             due_ms = max(due_ms, self._viewer_queue[-1].due_ms)
-        self._viewer_queue.append(_Scheduled(due_ms, next(self._order), prepared, on_write, after))
+        self._viewer_queue.append(_Scheduled(due_ms, next(self._order), dict(frame), on_write, after))
         self._viewer_wake.set()
 
     async def _viewer_dispatch(self) -> None:
@@ -521,7 +521,9 @@ class Runner:
                 continue
             self._viewer_queue.pop(0)
             try:
-                await self.hub.broadcast((Role.VIEWER,), head.prepared, head.on_write)
+                if "now" in head.frame:  # the frame leaves now, maybe seconds after it was made
+                    head.frame["now"] = self.clock.now_ms()
+                await self.hub.broadcast((Role.VIEWER,), Prepared(head.frame), head.on_write)
                 if head.after is not None:
                     result = head.after()
                     if asyncio.iscoroutine(result):

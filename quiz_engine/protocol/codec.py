@@ -44,7 +44,7 @@ class Codec:
             if isinstance(data, str) or not self.binary:
                 value = orjson.loads(data)
             else:
-                value = msgpack.unpackb(data, raw=False, strict_map_key=True, max_buffer_size=MAX_FRAME_BYTES,
+                value = msgpack.unpackb(data, raw=False, strict_map_key=True,
                                         max_array_len=64, max_map_len=32)
         except _DECODE_ERRORS as exc:
             raise ProtocolError(E_BAD_FRAME, f"cannot decode frame: {exc}") from None
