@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -17,6 +19,7 @@ import orjson
 from quiz_engine import __version__
 from quiz_engine.config import Settings, parse_required
 from quiz_engine.errors import BankError, ConfigError, QuizError, RedisUnavailable
+from quiz_engine.logs import log_config
 from quiz_engine.redis_server import EmbeddedRedis, running_embedded
 from quiz_engine.store.redis_store import Store
 
@@ -152,6 +155,14 @@ def _serve(args: argparse.Namespace) -> int:
         settings.one_prize_per_person = True
     settings.demo = args.demo
     settings.validate()
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if args.workers > 1:
+        # one metrics file per worker, summed by /metrics (prometheus-client multiprocess mode)
+        metrics_dir = settings.data_dir.resolve() / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     library = BankLibrary(settings.banks)
     if args.demo and not args.load:
         args.load = "demo-en/demo"
@@ -165,26 +176,34 @@ def _serve(args: argparse.Namespace) -> int:
         embedded = EmbeddedRedis(_redis_dir(settings.data_dir))
         url = embedded.start()
         print(f"embedded Redis on 127.0.0.1:{embedded.port}, data in {embedded.data_dir} (AOF)", flush=True)
-    app = create_app(settings, url, library)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        ws="websockets-sansio",
-        ws_max_size=MAX_FRAME_BYTES,
-        ws_per_message_deflate=False,
-        ws_ping_interval=20,
-        ws_ping_timeout=20,
-        lifespan="on",
-        log_level=args.log_level,
-        timeout_graceful_shutdown=5,
-        backlog=4096,
-    )
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "ws": "websockets-sansio",
+        "ws_max_size": MAX_FRAME_BYTES,
+        "ws_per_message_deflate": False,
+        "ws_ping_interval": 20,
+        "ws_ping_timeout": 20,
+        "lifespan": "on",
+        "log_level": args.log_level,
+        "timeout_graceful_shutdown": 5,
+        "backlog": 4096,
+        "log_config": log_config(args.log_level, args.log_format),
+    }
     # uvicorn re-raises SIGTERM after its graceful shutdown; make that a clean exit so the
     # embedded Redis below is always shut down (and its AOF fsynced) too.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        uvicorn.Server(config).run()
+        if args.workers > 1:
+            # N processes share one listening socket; each is a full node on the same Redis.
+            from uvicorn.supervisors import Multiprocess
+
+            os.environ["QUIZ_SETTINGS_JSON"] = settings.to_json()
+            os.environ["QUIZ_WORKER_REDIS_URL"] = url
+            config = uvicorn.Config("quiz_engine.web.app:app_from_env", factory=True, workers=args.workers, **common)
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            uvicorn.Server(uvicorn.Config(create_app(settings, url, library), **common)).run()
     finally:
         if embedded is not None:
             embedded.stop()
@@ -228,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allowed-origin", action="append", help="allowed WebSocket Origin (repeatable)")
     serve.add_argument("--one-prize", action="store_true", help="one question prize per person per episode")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--log-format", default="text", choices=["text", "json"],
+                       help="json: one JSON object per line, for log shippers (default text)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="run N server processes on this host sharing the port (one per core)")
     serve.set_defaults(func=_serve)
 
     results = sub.add_parser(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from quiz_engine.errors import ConfigError
@@ -55,6 +56,21 @@ class Settings:
         if os.environ.get("QUIZ_ALLOWED_ORIGINS"):
             s.allowed_origins = tuple(o.strip() for o in os.environ["QUIZ_ALLOWED_ORIGINS"].split(",") if o.strip())
         return s
+
+    def to_json(self) -> str:
+        """For handing the settings to worker processes (``serve --workers``)."""
+        return json.dumps(asdict(self), default=str)
+
+    @classmethod
+    def from_json(cls, raw: str) -> Settings:
+        data = json.loads(raw)
+        data["data_dir"] = Path(data["data_dir"])
+        data["banks"] = [Path(b) for b in data["banks"]]
+        for key in ("required_fields", "allowed_origins"):
+            data[key] = tuple(data[key])
+        if data.get("autoload"):
+            data["autoload"] = tuple(data["autoload"])
+        return cls(**data)
 
     def validate(self) -> None:
         if not 0 <= self.stream_delay_s <= 120:

@@ -22,6 +22,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from quiz_engine import metrics
 from quiz_engine.clock import mono_us
 from quiz_engine.protocol.codec import Codec, Prepared
 from quiz_engine.protocol.codes import CLOSE_SLOW_CONSUMER
@@ -173,14 +174,20 @@ class Hub:
     def add(self, conn: Conn) -> None:
         conn.on_slow = self._slow
         self.conns[conn.role].add(conn)
+        metrics.CONNECTED.labels(conn.role.value).inc()
 
     def remove(self, conn: Conn) -> None:
-        self.conns[conn.role].discard(conn)
+        if conn in self.conns[conn.role]:
+            self.conns[conn.role].discard(conn)
+            metrics.CONNECTED.labels(conn.role.value).dec()
         conn.stop()
 
     def _slow(self, conn: Conn) -> None:
         self.slow_disconnects += 1
-        self.conns[conn.role].discard(conn)
+        metrics.SLOW_CONSUMERS.inc()
+        if conn in self.conns[conn.role]:
+            self.conns[conn.role].discard(conn)
+            metrics.CONNECTED.labels(conn.role.value).dec()
 
     def count(self, role: Role) -> int:
         return len(self.conns[role])
@@ -202,6 +209,7 @@ class Hub:
         """
         start = mono_us()
         written = 0
+        roles = tuple(roles)
         for role in roles:
             targets = list(self.conns[role])
             for i, conn in enumerate(targets):
@@ -213,6 +221,10 @@ class Hub:
                     await asyncio.sleep(0)
         self.last_fanout_us = mono_us() - start
         self.last_fanout_n = written
+        label = roles[0].value if len(roles) == 1 else "mixed"
+        metrics.FANOUT.labels(label).observe(self.last_fanout_us / 1e6)
+        if written:
+            metrics.FANOUT_PER_CONN.labels(label).set(self.last_fanout_us / written)
         return written
 
     async def close_all(self, code: int, reason: str) -> None:

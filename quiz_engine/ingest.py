@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import logging
 
+from quiz_engine import metrics
+from quiz_engine.clock import mono_us
 from quiz_engine.errors import RedisUnavailable
 from quiz_engine.protocol.codes import R_TRY_AGAIN
 from quiz_engine.store.redis_store import AnswerRequest, AnswerResult, Store
@@ -52,7 +54,10 @@ class AnswerIngest:
             batch = [first]
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            started = mono_us()
             results = await self._commit([r for r, _ in batch])
+            metrics.REDIS_BATCH.observe((mono_us() - started) / 1e6)
+            metrics.BATCH_SIZE.observe(len(batch))
             self.batches += 1
             self.answers += len(batch)
             for (_, fut), result in zip(batch, results, strict=True):

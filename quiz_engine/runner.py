@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from quiz_engine import __version__
+from quiz_engine import __version__, metrics
 from quiz_engine.clock import NodeClock, mono_us
 from quiz_engine.config import Settings
 from quiz_engine.errors import AuthError, NotFound, PhaseError, ProtocolError, RedisUnavailable
@@ -315,11 +315,13 @@ class Runner:
                     await self.clock.sync(self.store.time_us, samples=3)
                 await self._sync(force=n % 5 == 0)
                 self.redis_ok = True
+                metrics.REDIS_UP.set(1)
                 self._ensure_close_timer()
             except RedisUnavailable as exc:
                 if self.redis_ok:
                     log.error("Redis unavailable: %s", exc)
                 self.redis_ok = False
+                metrics.REDIS_UP.set(0)
             except Exception:
                 log.exception("poll failed")
 
@@ -567,6 +569,7 @@ class Runner:
             profile = {**frame.profile, "joined_at": self.clock.now_ms(), "ip": conn.ip}
             await self.store.add_player(player, profile)
             resumed = False
+        metrics.JOINS.labels("resume" if resumed else "join").inc()
         old = self._players.get(player)
         if old is not None and old is not conn:
             self._spawn(old.close(CLOSE_REPLACED, "replaced by a newer connection"))
@@ -669,6 +672,7 @@ class Runner:
             rid=f"{self.clock.boot}:{next(self._rid)}",
         )
         result = await self.ingest.submit(request)
+        metrics.ANSWERS.labels("accepted" if result.ok else result.reason).inc()
         if result.ok:
             return F.ack_ok(frame.ref, frame.question, result.option, result.response_us)
         stored = result.option if result.reason == "duplicate" else None

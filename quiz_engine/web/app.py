@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from quiz_engine import metrics
 from quiz_engine.config import Settings
 from quiz_engine.errors import RedisUnavailable
 from quiz_engine.hub import Hub
@@ -108,6 +109,10 @@ async def qr_svg(request: Request) -> Response:
     return Response(buf.getvalue(), media_type="image/svg+xml", headers={"cache-control": "no-cache"})
 
 
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
@@ -132,6 +137,12 @@ def _banner(settings: Settings, runner: Runner) -> None:
     if not settings.host_token:
         lines.append(f"  host token: {runner.host_token}   (set QUIZ_HOST_TOKEN to choose one)")
     print("\n".join(lines), flush=True)
+
+
+def app_from_env() -> Starlette:
+    """App factory for ``serve --workers N``: each worker rebuilds the app from the env."""
+    settings = Settings.from_json(os.environ["QUIZ_SETTINGS_JSON"])
+    return create_app(settings, os.environ["QUIZ_WORKER_REDIS_URL"])
 
 
 def create_app(settings: Settings, redis_url: str, library: BankLibrary | None = None) -> Starlette:
@@ -164,6 +175,7 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
         Route("/host", host_page),
         Route("/overlay", overlay_page),
         Route("/healthz", healthz),
+        Route("/metrics", metrics_endpoint),
         Route("/join-info", join_info),
         Route("/qr.svg", qr_svg),
         Route("/readyz", readyz),

@@ -13,6 +13,7 @@ import time
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from quiz_engine import metrics
 from quiz_engine.clock import mono_us
 from quiz_engine.errors import AuthError, ProtocolError, RedisUnavailable
 from quiz_engine.hub import Conn, Role
@@ -120,6 +121,7 @@ async def viewer_endpoint(ws: WebSocket) -> None:
                 ref = getattr(frame, "ref", None)
                 if isinstance(frame, Answer):
                     conn.send(await runner.answer(conn, frame, arrival))
+                    metrics.ACK_LATENCY.observe((mono_us() - arrival) / 1e6)
                 elif isinstance(frame, Ping):
                     conn.send(F.pong(frame.t, runner.clock.now_ms()))
                 elif isinstance(frame, (Join, Resume)):
@@ -140,6 +142,7 @@ async def viewer_endpoint(ws: WebSocket) -> None:
                     runner.note_delivery(conn, snap)
             except ProtocolError as exc:
                 errors += 1
+                metrics.PROTOCOL_ERRORS.labels(exc.code).inc()
                 conn.send(F.error(exc.code, str(exc), ref))
                 if errors > MAX_ERRORS:
                     await conn.close(CLOSE_POLICY, "too many bad frames")

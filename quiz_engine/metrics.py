@@ -1,0 +1,47 @@
+"""Prometheus metrics for ops during a show (``GET /metrics``).
+
+With several worker processes (``serve --workers N``) the parent sets
+``PROMETHEUS_MULTIPROC_DIR`` before the workers start; prometheus-client then keeps one
+file per process and ``/metrics`` (served by any worker) sums them, so the numbers are
+for the whole host, not for whichever worker answered the scrape.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import multiprocess as mp
+
+MULTIPROC = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+_LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+CONNECTED = Gauge("quiz_connections", "Open WebSocket connections by role", ["role"], multiprocess_mode="livesum")
+JOINS = Counter("quiz_joins_total", "Viewer joins and resumes", ["kind"])
+ANSWERS = Counter("quiz_answers_total", "Answers by outcome (accepted or the rejection reason)", ["outcome"])
+ACK_LATENCY = Histogram("quiz_answer_ack_seconds", "Answer frame arrival to acknowledgement written", buckets=_LATENCY)
+REDIS_BATCH = Histogram("quiz_redis_answer_batch_seconds", "Round trip of one pipelined answer batch to Redis",
+                        buckets=_LATENCY)
+BATCH_SIZE = Histogram("quiz_redis_answer_batch_size", "Answers per Redis pipeline",
+                       buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))
+FANOUT = Histogram("quiz_fanout_seconds", "Time to write one broadcast frame to every local socket of a role",
+                   ["role"], buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0))
+FANOUT_PER_CONN = Gauge("quiz_fanout_us_per_connection", "Last fan-out: microseconds per connection", ["role"],
+                        multiprocess_mode="max")
+SLOW_CONSUMERS = Counter("quiz_slow_consumer_disconnects_total", "Sockets cut off for not reading")
+PROTOCOL_ERRORS = Counter("quiz_protocol_errors_total", "Client frames refused", ["code"])
+REDIS_UP = Gauge("quiz_redis_up", "1 when this node reaches Redis", multiprocess_mode="min")
+
+
+def render() -> bytes:
+    if MULTIPROC:
+        registry = CollectorRegistry()
+        mp.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest()
+
+
+def process_exited(pid: int) -> None:
+    if MULTIPROC:
+        mp.mark_process_dead(pid)  # type: ignore[no-untyped-call]
