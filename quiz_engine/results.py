@@ -1,5 +1,9 @@
 """Episode results for the host and the secretariat: question winners with reserves,
-standings, disqualifications. One builder, used by the host API and the CLI alike."""
+standings, disqualifications. One builder, used by the host API, the CLI and the
+reports in :mod:`quiz_engine.reports` alike, so every output shows the same winners.
+
+Personal data (full name, unit, phone) is in here on purpose: these results are for the
+host and the organisers only, never for the overlay or viewers."""
 
 from __future__ import annotations
 
@@ -22,6 +26,11 @@ def _person(profile: dict[str, Any], player: str) -> dict[str, Any]:
 
 
 async def episode_results(store: Store, episode: str, one_prize: bool, reserves: int = 3) -> dict[str, Any]:
+    """Everything the winners report needs for one episode; ``phase`` is None if it does not exist.
+
+    Prizes and standings come from :mod:`quiz_engine.game.standings` (the one statement of
+    the rules); this function only reads Redis and attaches profiles.
+    """
     meta = await store.meta(episode)
     public = await store.public_questions(episode)
     specs = await store.question_specs(episode)
@@ -66,7 +75,13 @@ async def episode_results(store: Store, episode: str, one_prize: bool, reserves:
     return {
         "episode": episode,
         "title": meta.get("title", episode),
+        "bank": meta.get("bank", episode.partition(".")[0]),
+        "bank_title": meta.get("bank_title", ""),
+        "date": meta.get("date"),
         "phase": state.get("phase"),
+        "count": int(state.get("count", 0)),
+        "played": played,
+        "reserves": reserves,
         "one_prize_per_person": one_prize,
         "questions": questions,
         "standings": [
