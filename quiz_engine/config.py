@@ -36,7 +36,12 @@ class Settings:
     one_prize_per_person: bool = False
     allowed_origins: tuple[str, ...] = ()  # empty: same host only (plus no Origin header)
     max_buffer_bytes: int = 256 * 1024
-    max_conns_per_ip: int = 0  # 0 = unlimited
+    max_conns_per_ip: int = 1000  # per node; 0 = unlimited (offices share one NAT address)
+    joins_per_ip_per_s: float = 2.0  # sustained joins per client IP per node
+    join_burst_per_ip: float = 120.0  # a whole office joining at once
+    messages_per_s: float = 10.0  # per socket, sustained
+    message_burst: float = 30.0
+    fast_answer_ms: int = 300  # answers faster than this are flagged for review
     demo: bool = False
     autoload: tuple[str, str] | None = None  # (bank, episode) to load at start if none is
     node_id: str | None = None

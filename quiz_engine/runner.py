@@ -30,6 +30,7 @@ from quiz_engine.game.standings import Standing, question_winners, rank_standing
 from quiz_engine.hub import Conn, Hub, Role
 from quiz_engine.ingest import AnswerIngest
 from quiz_engine.library import BankLibrary, episode_key, question_public, question_spec
+from quiz_engine.limits import ConnCounter, PerIp
 from quiz_engine.protocol import server_frames as F
 from quiz_engine.protocol.codec import Prepared
 from quiz_engine.protocol.codes import (
@@ -116,6 +117,9 @@ class Runner:
         self._players: dict[str, Conn] = {}  # local viewer sockets by player
         self.redis_ok = True
         self.cluster_counts: dict[str, int] = {}
+        self.ip_conns = ConnCounter(settings.max_conns_per_ip)
+        self.ip_joins = PerIp(settings.joins_per_ip_per_s, settings.join_burst_per_ip)
+        self.login_failures = PerIp(10 / 60, 10)  # host logins: 10 wrong tokens, then 1 per 6 s
 
     # --- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:

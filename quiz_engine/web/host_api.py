@@ -21,7 +21,7 @@ from quiz_engine.results import episode_results, results_csv
 from quiz_engine.runner import Runner
 from quiz_engine.tokens import same
 from quiz_engine.verify import verify_episode
-from quiz_engine.web.security import SESSION_COOKIE, authenticate_host, host_session, new_session
+from quiz_engine.web.security import SESSION_COOKIE, authenticate_host, end_session, host_session, new_session
 
 Handler = Callable[[Request, Runner, dict[str, Any]], Awaitable[Any]]
 
@@ -54,7 +54,7 @@ def endpoint(handler: Handler, mutating: bool) -> Callable[[Request], Awaitable[
     async def wrapped(request: Request) -> Response:
         runner: Runner = request.app.state.runner
         try:
-            actor = authenticate_host(request, runner.host_token, runner.secret, mutating=mutating)
+            actor = await authenticate_host(request, runner, mutating=mutating)
             body = await _body(request) if mutating else dict(request.query_params)
             body["_actor"] = actor
             result = await handler(request, runner, body)
@@ -162,10 +162,16 @@ async def login(request: Request) -> Response:
         body = await _body(request)
     except ProtocolError as exc:
         return _error(400, exc.code, str(exc))
+    ip = request.client.host if request.client else "?"
+    if not runner.login_failures.take(ip):
+        return _error(429, "rate_limited", "too many wrong tokens; wait a minute")
     token = body.get("token")
     if not isinstance(token, str) or not same(token, runner.host_token):
         return _error(401, "auth", "wrong host token")
-    session, csrf = new_session(runner.secret)
+    try:
+        session, csrf = await new_session(runner)
+    except RedisUnavailable as exc:
+        return _error(503, "unavailable", str(exc))
     response = _Json({"ok": True, "csrf": csrf})
     response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict", path="/",
                         secure=request.url.scheme == "https", max_age=12 * 3600)
@@ -175,7 +181,10 @@ async def login(request: Request) -> Response:
 async def session(request: Request) -> Response:
     """The CSRF token of the current session (for a reloaded panel)."""
     runner: Runner = request.app.state.runner
-    current = host_session(request, runner.secret)
+    try:
+        current = await host_session(request, runner)
+    except RedisUnavailable as exc:
+        return _error(503, "unavailable", str(exc))
     if current is None:
         return _error(401, "auth", "not logged in")
     from quiz_engine.tokens import csrf_token
@@ -184,6 +193,13 @@ async def session(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    runner: Runner = request.app.state.runner
+    current = request.cookies.get(SESSION_COOKIE, "")
+    if current:
+        try:
+            await end_session(runner, current)
+        except RedisUnavailable as exc:
+            return _error(503, "unavailable", str(exc))
     response = _Json({"ok": True})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1,18 +1,24 @@
-"""Request-level security: host authentication (bearer token or session cookie + CSRF),
-WebSocket origin checks and the Content-Security-Policy for the pages."""
+"""Request-level security: host authentication (bearer token, or a Redis-backed session
+cookie + CSRF header), WebSocket origin checks and the Content-Security-Policy."""
 
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection, Request
 
 from quiz_engine.errors import AuthError
-from quiz_engine.tokens import check_session_token, csrf_token, same, session_token
+from quiz_engine.tokens import csrf_token, same
+
+if TYPE_CHECKING:
+    from quiz_engine.runner import Runner
 
 SESSION_COOKIE = "qe_host"
 CSRF_HEADER = "x-csrf-token"
+SESSION_TTL_S = 12 * 3600
+_SESSION_KEY = "qe:host_session:"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -21,33 +27,41 @@ CSP = (
 )
 
 
-def new_session(secret: str) -> tuple[str, str]:
-    """(cookie value, csrf token) for a freshly logged-in host."""
-    session = session_token(secret, secrets.token_urlsafe(18))
-    return session, csrf_token(secret, session)
+async def new_session(runner: Runner) -> tuple[str, str]:
+    """(cookie value, csrf token) for a freshly logged-in host; the session lives in Redis
+    so any node accepts it and logout revokes it everywhere (a replayed cookie is refused)."""
+    session = secrets.token_urlsafe(32)
+    await runner.store.r.set(_SESSION_KEY + session, "1", ex=SESSION_TTL_S)
+    return session, csrf_token(runner.secret, session)
 
 
-def host_session(conn: HTTPConnection, secret: str) -> str | None:
+async def end_session(runner: Runner, session: str) -> None:
+    await runner.store.r.delete(_SESSION_KEY + session)
+
+
+async def host_session(conn: HTTPConnection, runner: Runner) -> str | None:
     value = conn.cookies.get(SESSION_COOKIE, "")
-    return value if value and check_session_token(secret, value) else None
+    if not value or len(value) > 100:
+        return None
+    return value if await runner.store.r.exists(_SESSION_KEY + value) else None
 
 
-def authenticate_host(request: Request, host_token: str, secret: str, *, mutating: bool) -> str:
+async def authenticate_host(request: Request, runner: Runner, *, mutating: bool) -> str:
     """Return who is acting ("bearer" or "session"); raise AuthError otherwise.
 
     Bearer requests (curl, Stream Deck) carry the token on each call and need no CSRF
     defence; cookie sessions must echo the CSRF token in a header on every POST, which a
-    cross-site form cannot do.
+    cross-site form cannot do (and SameSite=Strict keeps the cookie off cross-site posts).
     """
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        if same(auth[7:].strip(), host_token):
+        if same(auth[7:].strip(), runner.host_token):
             return "bearer"
         raise AuthError("wrong host token")
-    session = host_session(request, secret)
+    session = await host_session(request, runner)
     if session is None:
         raise AuthError("host token required (Authorization: Bearer …) or log in")
-    if mutating and not same(request.headers.get(CSRF_HEADER, ""), csrf_token(secret, session)):
+    if mutating and not same(request.headers.get(CSRF_HEADER, ""), csrf_token(runner.secret, session)):
         raise AuthError("missing or wrong CSRF token")
     return "session"
 
@@ -56,6 +70,8 @@ def origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...]) -> bool:
     """WebSocket handshakes: the Origin must be listed, or (with no list) be this host.
 
     Clients that send no Origin (native apps, scripts) are allowed; browsers always send one.
+    Comparison is exact (scheme, host and port), so look-alikes such as
+    ``http://quiz.example.com.evil.net`` never match.
     """
     origin = conn.headers.get("origin")
     if origin is None:

@@ -8,7 +8,6 @@ floods is closed with 4009. Nothing a client sends can raise out of the loop.
 from __future__ import annotations
 
 import logging
-import time
 
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -17,6 +16,7 @@ from quiz_engine import metrics
 from quiz_engine.clock import mono_us
 from quiz_engine.errors import AuthError, ProtocolError, RedisUnavailable
 from quiz_engine.hub import Conn, Role
+from quiz_engine.limits import TokenBucket
 from quiz_engine.protocol import server_frames as F
 from quiz_engine.protocol.codec import codec_for_subprotocol, pick_subprotocol
 from quiz_engine.protocol.codes import (
@@ -38,30 +38,7 @@ from quiz_engine.web.security import host_session, origin_allowed
 log = logging.getLogger("quiz_engine.web")
 
 MAX_ERRORS = 20
-RATE_PER_S = 10.0
-RATE_BURST = 30.0
 RATE_EXCESS_CLOSE = 60
-
-
-class _Bucket:
-    """Token bucket per socket: sustained floods are closed, bursts are tolerated."""
-
-    __slots__ = ("excess", "stamp", "tokens")
-
-    def __init__(self) -> None:
-        self.tokens = RATE_BURST
-        self.stamp = time.monotonic()
-        self.excess = 0
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(RATE_BURST, self.tokens + (now - self.stamp) * RATE_PER_S)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        self.excess += 1
-        return False
 
 
 def _payload(message: Message) -> bytes | str:
@@ -69,6 +46,11 @@ def _payload(message: Message) -> bytes | str:
     if data is not None:
         return bytes(data)
     return str(message.get("text") or "")
+
+
+def _release(runner: Runner, conn: Conn) -> None:
+    runner.hub.remove(conn)
+    runner.ip_conns.release(conn.ip)
 
 
 def client_ip(ws: WebSocket) -> str:
@@ -80,15 +62,19 @@ async def _accept(ws: WebSocket, runner: Runner, role: Role) -> Conn | None:
         await ws.close(CLOSE_FORBIDDEN)  # before accept: the handshake is refused with 403
         return None
     subprotocol = pick_subprotocol(list(ws.scope.get("subprotocols", [])))
+    ip = client_ip(ws)
     await ws.accept(subprotocol=subprotocol)
-    conn = Conn(ws, role, codec_for_subprotocol(subprotocol), client_ip(ws), runner.settings.max_buffer_bytes)
+    if not runner.ip_conns.acquire(ip):
+        await ws.close(CLOSE_POLICY, "too many connections from your network")
+        return None
+    conn = Conn(ws, role, codec_for_subprotocol(subprotocol), ip, runner.settings.max_buffer_bytes)
     runner.hub.add(conn)
     conn.send(runner.hello(role))
     try:
         snap = await runner.snapshot(conn)
     except RedisUnavailable:
         await conn.close(CLOSE_TRY_AGAIN, "service unavailable, try again")
-        runner.hub.remove(conn)
+        _release(runner, conn)
         return None
     conn.send(snap)
     runner.note_delivery(conn, snap)
@@ -100,7 +86,7 @@ async def viewer_endpoint(ws: WebSocket) -> None:
     conn = await _accept(ws, runner, Role.VIEWER)
     if conn is None:
         return
-    bucket = _Bucket()
+    bucket = TokenBucket(runner.settings.messages_per_s, runner.settings.message_burst)
     errors = 0
     try:
         while True:
@@ -127,6 +113,9 @@ async def viewer_endpoint(ws: WebSocket) -> None:
                 elif isinstance(frame, (Join, Resume)):
                     if conn.player is not None:
                         raise ProtocolError(E_ALREADY_JOINED, "this connection has already joined")
+                    if isinstance(frame, Join) and not runner.ip_joins.take(conn.ip):
+                        conn.send(F.error(E_RATE_LIMITED, "too many joins from your network; retry shortly", ref))
+                        continue
                     try:
                         welcome = await runner.join(conn, frame)
                     except AuthError:
@@ -155,11 +144,11 @@ async def viewer_endpoint(ws: WebSocket) -> None:
         log.exception("viewer socket failed")
     finally:
         runner.forget(conn)
-        runner.hub.remove(conn)
+        _release(runner, conn)
 
 
 async def _read_only_loop(ws: WebSocket, runner: Runner, conn: Conn) -> None:
-    bucket = _Bucket()
+    bucket = TokenBucket(runner.settings.messages_per_s, runner.settings.message_burst)
     try:
         while True:
             message = await ws.receive()
@@ -190,7 +179,7 @@ async def _read_only_loop(ws: WebSocket, runner: Runner, conn: Conn) -> None:
     except Exception:
         log.exception("%s socket failed", conn.role.value)
     finally:
-        runner.hub.remove(conn)
+        _release(runner, conn)
 
 
 async def overlay_endpoint(ws: WebSocket) -> None:
@@ -206,8 +195,12 @@ async def overlay_endpoint(ws: WebSocket) -> None:
 async def host_endpoint(ws: WebSocket) -> None:
     runner: Runner = ws.app.state.runner
     bearer = ws.headers.get("authorization", "")
-    ok = host_session(ws, runner.secret) is not None or (
-        bearer.lower().startswith("bearer ") and same(bearer[7:].strip(), runner.host_token))
+    ok = bearer.lower().startswith("bearer ") and same(bearer[7:].strip(), runner.host_token)
+    if not ok:
+        try:
+            ok = await host_session(ws, runner) is not None
+        except RedisUnavailable:
+            ok = False
     if not ok:
         await ws.close(CLOSE_AUTH)
         return
