@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,7 +120,9 @@ class Runner:
         self.cluster_counts: dict[str, int] = {}
         self.ip_conns = ConnCounter(settings.max_conns_per_ip)
         self.ip_joins = PerIp(settings.joins_per_ip_per_s, settings.join_burst_per_ip)
-        self.login_failures = PerIp(10 / 60, 10)  # host logins: 10 wrong tokens, then 1 per 6 s
+        self.login_failures = PerIp(10 / 60, 10)  # host logins: 10 tries, then 1 per 6 s
+        self.incidents: list[dict[str, Any]] = []  # Redis outages seen by any node (from Redis)
+        self._outage: dict[str, Any] | None = None  # the outage this node is in, if any
 
     # --- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -236,6 +239,8 @@ class Runner:
             raise PhaseError("none", command.value, "no episode loaded")
         if command is Command.VOID:
             result = await self.store.void(ep, self.view.qidx if expect < 0 else expect, actor, reason)
+        elif command is Command.RERUN:
+            result = await self.store.rerun(ep, self.view.qidx if expect < 0 else expect, actor)
         elif command is Command.RESET:
             if confirm != ep:
                 raise PhaseError(self.view.phase.value, "reset", f"reset needs confirm='{ep}' (wipes all results)")
@@ -290,6 +295,7 @@ class Runner:
             "settings": self.settings_dict(),
             "viewers": self.cluster_counts.get("viewer", self.hub.count(Role.VIEWER)),
             "redis_ok": self.redis_ok,
+            "incidents": self.incidents,
         }
 
     # --- mirroring Redis ----------------------------------------------------------------
@@ -320,14 +326,37 @@ class Runner:
                 await self._sync(force=n % 5 == 0)
                 self.redis_ok = True
                 metrics.REDIS_UP.set(1)
+                if self._outage is not None:
+                    await self._end_outage()
+                elif n % 5 == 0:
+                    self.incidents = await self.store.incidents()
                 self._ensure_close_timer()
             except RedisUnavailable as exc:
-                if self.redis_ok:
+                if self._outage is None:
                     log.error("Redis unavailable: %s", exc)
+                    self._start_outage()
                 self.redis_ok = False
                 metrics.REDIS_UP.set(0)
             except Exception:
                 log.exception("poll failed")
+
+    def _start_outage(self) -> None:
+        v = self.view
+        self._outage = {"node": self.node, "start": int(time.time() * 1000), "episode": v.episode,
+                        "phase": v.phase.value if v.episode else None, "question": v.qidx, "try_again": 0}
+
+    async def _end_outage(self) -> None:
+        """Record the outage in Redis so the host panel (on any node) can show it and act:
+        an answer window that overlapped it may deserve a void and a re-run."""
+        outage, self._outage = self._outage, None
+        if outage is None:
+            return
+        outage["end"] = int(time.time() * 1000)
+        log.warning("Redis reachable again after %d ms", outage["end"] - outage["start"])
+        with contextlib.suppress(RedisUnavailable):
+            await self.store.add_incident(outage)
+            self.incidents = await self.store.incidents()
+            await self.store.publish({"kind": "show"})
 
     async def _sync(self, force: bool = False) -> None:
         async with self._lock:
@@ -341,12 +370,11 @@ class Runner:
                 return
             state = await self.store.state(ep)
             seq = int(state.get("seq", 0))
-            if seq != self.view.seq or force:
-                changed = seq != self.view.seq
-                self.view.state = state
-                self.view.seq = seq
-                if changed or self.view.frame is None or force:
-                    await self._apply(broadcast=changed)
+            changed = seq != self.view.seq
+            self.view.state = state  # skip/rerun change 'next' without a new phase frame
+            self.view.seq = seq
+            if changed or self.view.frame is None or force:
+                await self._apply(broadcast=changed)
 
     async def _switch_episode(self, ep: str) -> None:
         self.view = EpisodeView(episode=ep)
@@ -682,6 +710,10 @@ class Runner:
         stored = result.option if result.reason == "duplicate" else None
         if result.reason == R_TRY_AGAIN:
             self.redis_ok = False
+            if self._outage is None:
+                self._start_outage()
+            if self._outage is not None:
+                self._outage["try_again"] += 1
         return F.ack_rejected(frame.ref, frame.question, result.reason, stored)
 
     # --- background -----------------------------------------------------------------
@@ -769,5 +801,6 @@ def _refusal(command: Command, result: Transition) -> str:
         "already_voided": "this question is already voided",
         "already_closed": "the question is already closed",
         "too_early": "the deadline has not passed yet",
+        "not_voided": "only a voided question can be re-run (void it first)",
     }
     return messages.get(result.reason, result.reason)

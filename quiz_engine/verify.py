@@ -57,6 +57,9 @@ def replay(entries: Iterable[tuple[str, dict[str, str]]]) -> Replay:
             per_q[p] = (int(e["o"]), int(e["r"]), int(e["s"]))
         elif kind == "void":
             rp.voided.add(int(e["q"]))
+        elif kind == "rerun":
+            rp.answers.pop(int(e["q"]), None)
+            rp.voided.discard(int(e["q"]))
         elif kind == "dq":
             rp.disqualified.add(e["p"])
         elif kind == "undq":

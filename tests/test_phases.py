@@ -10,17 +10,19 @@ P, C = Phase, Command
 # Expected outcome of every pair; None = refused with 409.
 TABLE: dict[Phase, dict[Command, Phase | None]] = {
     P.LOBBY: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: None, C.SKIP: P.LOBBY,
-              C.VOID: None, C.FINISH: P.FINISHED, C.RESET: P.LOBBY},
+              C.VOID: None, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: None},
     P.QUESTION: {C.OPEN: None, C.CLOSE: P.CLOSED, C.REVEAL: None, C.LEADERBOARD: None, C.SKIP: None,
-                 C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY},
+                 C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: None},
     P.CLOSED: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: P.REVEALED, C.LEADERBOARD: P.LEADERBOARD,
-               C.SKIP: P.CLOSED, C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY},
+               C.SKIP: P.CLOSED, C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: P.CLOSED},
     P.REVEALED: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: P.LEADERBOARD,
-                 C.SKIP: P.REVEALED, C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY},
+                 C.SKIP: P.REVEALED, C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY,
+                 C.RERUN: P.REVEALED},
     P.LEADERBOARD: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: None,
-                    C.SKIP: P.LEADERBOARD, C.VOID: None, C.FINISH: P.FINISHED, C.RESET: P.LOBBY},
+                    C.SKIP: P.LEADERBOARD, C.VOID: None, C.FINISH: P.FINISHED, C.RESET: P.LOBBY,
+                    C.RERUN: P.LEADERBOARD},
     P.FINISHED: {C.OPEN: None, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: None, C.SKIP: None,
-                 C.VOID: None, C.FINISH: None, C.RESET: P.LOBBY},
+                 C.VOID: None, C.FINISH: None, C.RESET: P.LOBBY, C.RERUN: None},
 }
 
 

@@ -169,3 +169,20 @@ async def test_transition_refusals(store: Store) -> None:
     assert (await store.transition(EP, Command.OPEN)).reason == "no_more_questions"
     reset = await store.reset(EP, "host")
     assert reset.ok and (await store.state(EP))["phase"] == "lobby"
+
+
+async def test_void_then_rerun_replays_cleanly(store: Store) -> None:
+    await store.transition(EP, Command.OPEN)
+    await answer(store, req("a", 1, 100), req("b", 2, 200))
+    assert (await store.rerun(EP, 0, "host")).reason == "phase"  # still open
+    await store.transition(EP, Command.CLOSE)
+    assert (await store.rerun(EP, 0, "host")).reason == "not_voided"
+    assert (await store.void(EP, 0, "host", "Redis outage")).ok
+    assert (await store.rerun(EP, 0, "host")).ok
+    assert (await store.state(EP))["next"] == "0"
+    reopened = await store.transition(EP, Command.OPEN, expect=0)
+    assert reopened.ok and reopened.qidx == 0
+    [again] = await answer(store, req("a", 2, 300))  # a fresh answer: the old one is gone
+    assert again.ok
+    assert await store.voided(EP) == set()
+    assert await verify_episode(store, EP, one_prize=False) == []

@@ -30,6 +30,7 @@ class Command(StrEnum):
     SKIP = "skip"  # do not play the next question
     VOID = "void"  # cancel the current question: its answers stop counting
     FINISH = "finish"
+    RERUN = "rerun"  # make a voided question the next one to open, answers wiped
     RESET = "reset"  # wipe the episode's results (needs explicit confirmation)
 
 
@@ -46,6 +47,7 @@ TRANSITIONS: Final[dict[tuple[Phase, Command], Phase]] = {
     (Phase.CLOSED, Command.REVEAL): Phase.REVEALED,
     (Phase.REVEALED, Command.LEADERBOARD): Phase.LEADERBOARD,
     (Phase.CLOSED, Command.LEADERBOARD): Phase.LEADERBOARD,
+    **{(p, Command.RERUN): p for p in (Phase.CLOSED, Phase.REVEALED, Phase.LEADERBOARD)},
     **{(p, Command.FINISH): Phase.FINISHED for p in (Phase.QUESTION, *_BETWEEN)},
     **{(p, Command.RESET): Phase.LOBBY for p in Phase},
 }

@@ -12,6 +12,7 @@ SECRET = "qe:secret"  # signing key for resume tokens, shared by every node
 HOST_TOKEN = "qe:host_token"
 NODES = "qe:nodes"  # hash: node id -> "viewers|overlays|hosts|expires_ms"
 EVENTS = "qe:events"  # pub/sub channel between nodes
+INCIDENTS = "qe:incidents"  # list: Redis outages recorded by nodes, newest first
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,7 @@ class Store:
         self._void: AsyncScript = client.register_script(_script_text("void.lua"))
         self._reset: AsyncScript = client.register_script(_script_text("reset.lua"))
         self._dq: AsyncScript = client.register_script(_script_text("disqualify.lua"))
+        self._rerun: AsyncScript = client.register_script(_script_text("rerun.lua"))
         self.round_trips = 0  # pipelines/calls sent for answers (for the batching benchmark)
 
     @classmethod
@@ -231,8 +232,8 @@ class Store:
         actor: str = "host",
     ) -> Transition:
         k = EpisodeKeys(episode)
-        if command is Command.VOID or command is Command.RESET:
-            raise ValueError("use void() / reset()")
+        if command in (Command.VOID, Command.RESET, Command.RERUN):
+            raise ValueError("use void() / reset() / rerun()")
         sources = allowed_from(command)
         targets = {next_phase(p, command) for p in sources}
         target = targets.pop().value if len(targets) == 1 else ""
@@ -253,6 +254,14 @@ class Store:
             + [k.answers(i) for i in range(count)],
             args=[question, Phase.CLOSED.value, ",".join(p.value for p in sources), actor, reason],
         )
+        return _parse_transition(raw)
+
+    @redis_guard
+    async def rerun(self, episode: str, question: int, actor: str) -> Transition:
+        k = EpisodeKeys(episode)
+        sources = ",".join(p.value for p in allowed_from(Command.RERUN))
+        raw = await self._rerun(keys=[k.state, k.audit, k.voided, *k.question_keys(question)],
+                                args=[question, sources, actor])
         return _parse_transition(raw)
 
     @redis_guard
@@ -381,6 +390,15 @@ class Store:
                 return out
             out.extend((i, dict(f)) for i, f in chunk)
             last = chunk[-1][0]
+
+    @redis_guard
+    async def add_incident(self, incident: dict[str, Any]) -> None:
+        await self.r.lpush(K.INCIDENTS, orjson.dumps(incident).decode())
+        await self.r.ltrim(K.INCIDENTS, 0, 49)
+
+    @redis_guard
+    async def incidents(self, n: int = 10) -> list[dict[str, Any]]:
+        return [orjson.loads(x) for x in await self.r.lrange(K.INCIDENTS, 0, n - 1)]
 
     # --- nodes and events -------------------------------------------------------------
     @redis_guard
