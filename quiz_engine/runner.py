@@ -69,6 +69,7 @@ class EpisodeView:
     reveal_frame: dict[str, Any] | None = None
     top: list[dict[str, Any]] = field(default_factory=list)
     standings: dict[str, Standing] = field(default_factory=dict)
+    disqualified: set[str] = field(default_factory=set)
     players_ranked: int = 0
 
     @property
@@ -420,6 +421,7 @@ class Runner:
         elif phase is Phase.REVEALED:
             frame = await self._reveal_frame(seq, idx)
             v.reveal_frame = frame
+            await self._top()  # standings now include this question
             personal_standings = True
         elif phase is Phase.LEADERBOARD:
             top, players = await self._top()
@@ -469,6 +471,7 @@ class Runner:
         scores = await self.store.scores(ep)
         standings = rank_standings(scores, dq)
         self.view.standings = {s.score.player: s for s in standings}
+        self.view.disqualified = set(dq)
         self.view.players_ranked = len(standings)
         head = standings[:TOP_N]
         profiles = await self.store.players([s.score.player for s in head])
@@ -488,12 +491,10 @@ class Runner:
     def _standing_frame(self, player: str) -> dict[str, Any]:
         s = self.view.standings.get(player)
         if s is None:
-            return F.standing(None, self.view.players_ranked, 0, 0, False)
+            return F.standing(None, self.view.players_ranked, 0, 0, player in self.view.disqualified)
         return F.standing(s.rank, self.view.players_ranked, s.score.correct, s.score.total_us, False)
 
     async def _send_standings(self) -> None:
-        if not self.view.standings and self.view.phase is Phase.REVEALED:
-            await self._top()
         for i, conn in enumerate(list(self.hub.conns[Role.VIEWER])):
             if conn.player:
                 conn.send(self._standing_frame(conn.player))
