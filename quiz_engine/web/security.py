@@ -66,7 +66,16 @@ async def authenticate_host(request: Request, runner: Runner, *, mutating: bool)
     return "session"
 
 
-def origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...]) -> bool:
+def public_origin(public_url: str | None) -> tuple[str, ...]:
+    """The origin (scheme://host[:port]) of the public URL: always allowed, since the pages
+    are served from there even when a proxy rewrites the Host header."""
+    if not public_url:
+        return ()
+    parts = urlsplit(public_url)
+    return (f"{parts.scheme}://{parts.netloc}",) if parts.scheme and parts.netloc else ()
+
+
+def origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...], public: tuple[str, ...] = ()) -> bool:
     """WebSocket handshakes: the Origin must be listed, or (with no list) be this host.
 
     Clients that send no Origin (native apps, scripts) are allowed; browsers always send one.
@@ -75,6 +84,8 @@ def origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...]) -> bool:
     """
     origin = conn.headers.get("origin")
     if origin is None:
+        return True
+    if origin in public:
         return True
     if allowed:
         return origin in allowed or "*" in allowed

@@ -33,7 +33,7 @@ from quiz_engine.protocol.codes import (
 from quiz_engine.protocol.frames import Answer, Join, Ping, Resume, Sync, parse_client_frame
 from quiz_engine.runner import Runner
 from quiz_engine.tokens import same
-from quiz_engine.web.security import host_session, origin_allowed
+from quiz_engine.web.security import host_session, origin_allowed, public_origin
 
 log = logging.getLogger("quiz_engine.web")
 
@@ -58,7 +58,7 @@ def client_ip(ws: WebSocket) -> str:
 
 
 async def _accept(ws: WebSocket, runner: Runner, role: Role) -> Conn | None:
-    if not origin_allowed(ws, runner.settings.allowed_origins):
+    if not origin_allowed(ws, runner.settings.allowed_origins, public_origin(runner.settings.public_url)):
         await ws.close(CLOSE_FORBIDDEN)  # before accept: the handshake is refused with 403
         return None
     subprotocol = pick_subprotocol(list(ws.scope.get("subprotocols", [])))
