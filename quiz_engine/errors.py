@@ -56,9 +56,10 @@ class BankError(QuizError):
 class PhaseError(QuizError):
     """A command that is not allowed in the current phase."""
 
-    def __init__(self, phase: str, command: str, reason: str | None = None) -> None:
+    def __init__(self, phase: str, command: str, reason: str | None = None, code: str = "phase") -> None:
         self.phase = phase
         self.command = command
+        self.code = code  # machine-readable: phase, stale, no_more_questions, ...
         self.reason = reason or f"'{command}' is not allowed in phase '{phase}'"
         super().__init__(self.reason)
 

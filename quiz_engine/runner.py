@@ -119,7 +119,7 @@ class Runner:
         self.first_sent: dict[tuple[str, int], dict[str, int]] = {}
         self._players: dict[str, Conn] = {}  # local viewer sockets by player
         self.redis_ok = True
-        self.cluster_counts: dict[str, int] = {}
+        self.other_nodes: dict[str, int] = {}  # connection counts of the other live nodes
         self.ip_conns = ConnCounter(settings.max_conns_per_ip)
         self.ip_joins = PerIp(settings.joins_per_ip_per_s, settings.join_burst_per_ip)
         self.login_failures = PerIp(10 / 60, 10)  # host logins: 10 tries, then 1 per 6 s
@@ -257,7 +257,8 @@ class Runner:
                 actor=actor,
             )
         if not result.ok:
-            raise PhaseError(result.phase or self.view.phase.value, command.value, _refusal(command, result))
+            raise PhaseError(result.phase or self.view.phase.value, command.value, _refusal(command, result),
+                             code=result.reason)
         log.info("command", extra={"episode": ep, "command": command.value, "seq": result.seq, "question": result.qidx})
         await self.store.publish({"kind": "state", "ep": ep, "seq": result.seq})
         await self._sync()
@@ -295,7 +296,7 @@ class Runner:
             "now": self.clock.now_ms(),
             "allowed": [c.value for c in allowed_commands(v.phase)] if v.episode else [],
             "settings": self.settings_dict(),
-            "viewers": self.cluster_counts.get("viewer", self.hub.count(Role.VIEWER)),
+            "viewers": self.cluster_counts()["viewer"],
             "redis_ok": self.redis_ok,
             "incidents": self.incidents,
         }
@@ -726,12 +727,19 @@ class Runner:
             try:
                 now = self.clock.now_ms()
                 await self.store.heartbeat(self.node, self.hub.counts(), int(HEARTBEAT_S * 3000), now)
-                self.cluster_counts = await self.store.node_counts(now)
+                self.other_nodes = await self.store.node_counts(now, exclude=self.node)
             except RedisUnavailable:
                 pass
             except Exception:
                 log.exception("heartbeat failed")
             await asyncio.sleep(HEARTBEAT_S)
+
+    def cluster_counts(self) -> dict[str, int]:
+        """Connections across the cluster: this node's live counts plus the others' heartbeats."""
+        counts = self.hub.counts()
+        for role, n in self.other_nodes.items():
+            counts[role] = counts.get(role, 0) + n
+        return counts
 
     async def live_stats(self) -> dict[str, Any]:
         """Cluster-wide live numbers for the host panel."""
@@ -741,8 +749,8 @@ class Runner:
             "now": self.clock.now_ms(),
             "phase": v.phase.value if v.episode else None,
             "index": v.qidx,
-            "viewers": self.cluster_counts.get("viewer", self.hub.count(Role.VIEWER)),
-            "nodes": self.cluster_counts,
+            "viewers": self.cluster_counts()["viewer"],
+            "nodes": self.cluster_counts(),
             "redis_ok": self.redis_ok,
         }
         if v.episode and 0 <= v.qidx < len(v.specs):

@@ -407,12 +407,14 @@ class Store:
         await self.r.hset(K.NODES, node, value)
 
     @redis_guard
-    async def node_counts(self, now_ms: int) -> dict[str, int]:
-        """Connection counts summed over live nodes (stale nodes are dropped)."""
+    async def node_counts(self, now_ms: int, exclude: str = "") -> dict[str, int]:
+        """Connection counts summed over live nodes but ``exclude`` (stale nodes are dropped)."""
         raw = await self.r.hgetall(K.NODES)
         total: dict[str, int] = {}
         for node, value in raw.items():
             info = orjson.loads(value)
+            if node == exclude:
+                continue
             if info.get("expires", 0) < now_ms:
                 await self.r.hdel(K.NODES, node)
                 continue

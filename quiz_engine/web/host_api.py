@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from quiz_engine.errors import AuthError, NotFound, PhaseError, ProtocolError, QuizError, RedisUnavailable
 from quiz_engine.game.phases import Command
+from quiz_engine.reports.web import report_download, report_response
 from quiz_engine.results import episode_results, results_csv
 from quiz_engine.runner import Runner
 from quiz_engine.tokens import same
@@ -61,7 +62,8 @@ def endpoint(handler: Handler, mutating: bool) -> Callable[[Request], Awaitable[
         except AuthError as exc:
             return _error(401 if "CSRF" not in str(exc) else 403, "auth", str(exc))
         except PhaseError as exc:
-            return _error(409, "phase", exc.reason)
+            return _Json({"error": "phase", "reason": exc.code, "phase": exc.phase, "command": exc.command,
+                          "message": exc.reason}, status_code=409)
         except NotFound as exc:
             return _error(404, "not_found", str(exc))
         except ProtocolError as exc:
@@ -143,6 +145,8 @@ def _episode(runner: Runner, body: dict[str, Any]) -> str:
 
 async def _results(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
     ep = _episode(runner, body)
+    if body.get("format") in ("xlsx", "html"):  # same files as /api/host/reports/results.{xlsx,html}
+        return await report_response(runner, f"results.{body['format']}", {**body, "episode": ep})
     results = await episode_results(runner.store, ep, runner.one_prize)
     if body.get("format") == "csv":
         return Response(results_csv(results).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
@@ -216,6 +220,7 @@ def routes() -> list[Route]:
         Route("/api/host/stats", endpoint(_stats, False), methods=["GET"]),
         Route("/api/host/results", endpoint(_results, False), methods=["GET"]),
         Route("/api/host/verify", endpoint(_verify, False), methods=["GET"]),
+        Route("/api/host/reports/{file}", endpoint(report_download, False), methods=["GET"]),
         Route("/api/host/load", endpoint(_load, True), methods=["POST"]),
         Route("/api/host/settings", endpoint(_settings, True), methods=["POST"]),
         Route("/api/host/disqualify", endpoint(_disqualify, True), methods=["POST"]),

@@ -103,8 +103,10 @@ async def viewer_endpoint(ws: WebSocket) -> None:
                 continue
             ref = None
             try:
-                frame = parse_client_frame(conn.codec.decode(data), runner.required_fields)
-                ref = getattr(frame, "ref", None)
+                decoded = conn.codec.decode(data)
+                raw_ref = decoded.get("ref")
+                ref = raw_ref if isinstance(raw_ref, str) and len(raw_ref) <= 32 else None
+                frame = parse_client_frame(decoded, runner.required_fields)
                 if isinstance(frame, Answer):
                     conn.send(await runner.answer(conn, frame, arrival))
                     metrics.ACK_LATENCY.observe((mono_us() - arrival) / 1e6)

@@ -1,0 +1,535 @@
+// Host control panel. Commands go through the HTTP API (cookie session + X-CSRF-Token);
+// the host socket (/ws/host) is a read-only live view (phase frames + stats every 0.5 s).
+import { t, applyI18n, toggleLang, onLangChange, letter, fmtTime, fmtInt } from "./i18n/index.js";
+import { QuizSocket, PHASE_FRAMES } from "./js/socket.js";
+import { $, $$, h, clear, show, cssVar } from "./js/dom.js";
+
+const state = {
+  csrf: null,
+  host: null,       // GET /api/host/state (or a command's reply)
+  stats: null,      // latest stats frame
+  banks: [],
+  view: "live",
+  results: null,
+  busy: false,
+};
+let sock = null;
+
+// ---------------------------------------------------------------- HTTP
+async function api(path, { method = "GET", body } = {}) {
+  const headers = { accept: "application/json" };
+  if (method !== "GET") {
+    headers["content-type"] = "application/json";
+    if (state.csrf) headers["x-csrf-token"] = state.csrf;
+  }
+  let res;
+  try {
+    res = await fetch(path, { method, headers, credentials: "same-origin", body: body ? JSON.stringify(body) : undefined });
+  } catch (err) {
+    return { ok: false, status: 0, data: { message: String(err.message || err) } };
+  }
+  let data = null;
+  try { data = await res.json(); } catch { data = {}; }
+  if (res.status === 401 && path !== "/api/host/login") {
+    sessionLost();
+  }
+  return { ok: res.ok, status: res.status, data };
+}
+
+function message(text, kind = "info") {
+  const el = $("#msg");
+  el.className = `msg is-${kind}`;
+  el.textContent = text;
+  show(el, !!text);
+  clearTimeout(message.timer);
+  if (kind === "ok") message.timer = setTimeout(() => show(el, false), 4000);
+}
+
+// The server's 409 messages (English, docs/protocol.md) in the panel's language.
+const REFUSALS = [
+  [/there is no next question/i, "no_more_questions"],
+  [/moved on|double press/i, "stale"],
+  [/no episode loaded/i, "no_episode"],
+  [/already voided/i, "already_voided"],
+  [/already closed/i, "already_closed"],
+  [/deadline has not passed/i, "too_early"],
+  [/only a voided question/i, "not_voided"],
+];
+
+function refusalText(msg) {
+  const m = /'(\w+)' is not allowed in phase '(\w+)'/.exec(msg);
+  if (m) return t("host.not_allowed", { cmd: t(`host.cmd.${m[1]}`).replace("…", ""), phase: t(`phase.${m[2]}`) });
+  for (const [re, key] of REFUSALS) if (re.test(msg)) return t(`refusal.${key}`);
+  return msg;
+}
+
+function reportFailure(r, cmdLabel) {
+  if (r.status === 409) {
+    const msg = r.data.message || r.data.error || "";
+    const stale = /moved on|double press/i.test(msg);
+    message(`${t("host.refused", { message: refusalText(msg) })} (409)`, stale ? "warn" : "bad");
+  } else if (r.status === 0) {
+    message(t("host.network", { message: r.data.message }), "bad");
+  } else if (r.status !== 401) {
+    message(t("host.error", { status: r.status, message: r.data.message || r.data.error || cmdLabel }), "bad");
+  }
+}
+
+// ---------------------------------------------------------------- login / session
+async function boot() {
+  applyI18n();
+  const r = await api("/api/host/session");
+  if (r.ok && r.data.csrf) {
+    state.csrf = r.data.csrf;
+    startPanel();
+  } else {
+    showLogin();
+  }
+}
+
+function showLogin(error = "") {
+  show($("#panel"), false);
+  show($("#login"), true);
+  $("#login-error").textContent = error;
+  $("#login-token").focus();
+}
+
+function sessionLost() {
+  if (sock) { sock.close(); sock = null; }
+  state.csrf = null;
+  showLogin(t("host.session_expired"));
+}
+
+$("#login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const token = $("#login-token").value.trim();
+  if (!token) { $("#login-error").textContent = t("host.login.wrong"); return; }
+  const r = await api("/api/host/login", { method: "POST", body: { token } });
+  if (r.ok && r.data.csrf) {
+    state.csrf = r.data.csrf;
+    $("#login-token").value = "";
+    startPanel();
+  } else {
+    $("#login-error").textContent = r.status === 401 ? t("host.login.wrong") : t("host.login.failed", { status: r.status });
+  }
+});
+
+$("#logout").addEventListener("click", async () => {
+  await api("/api/host/logout", { method: "POST" });
+  if (sock) { sock.close(); sock = null; }
+  state.csrf = null;
+  showLogin();
+});
+
+async function startPanel() {
+  show($("#login"), false);
+  show($("#panel"), true);
+  await Promise.all([refreshState(), loadBanks()]);
+  if (!sock) {
+    sock = new QuizSocket("/ws/host", {
+      onFrame,
+      onStatus: renderConn,
+      onOpen: refreshState,
+    });
+    sock.connect();
+  }
+  tick();
+}
+
+async function refreshState() {
+  const r = await api("/api/host/state");
+  if (r.ok) {
+    state.host = r.data;
+    render();
+  }
+}
+
+async function loadBanks() {
+  const r = await api("/api/host/banks");
+  if (!r.ok) return;
+  state.banks = r.data.banks || [];
+  const sel = clear($("#episode-select"));
+  sel.append(h("option", { value: "", disabled: true }, t("host.episode.choose")));
+  for (const b of state.banks) {
+    const group = h("optgroup", { label: b.title || b.id });
+    for (const e of b.episodes || []) {
+      group.append(h("option", { value: `${b.id}/${e.id}`, selected: e.key === r.data.loaded }, e.title || e.id));
+    }
+    sel.append(group);
+  }
+  if (!r.data.loaded) sel.value = "";
+}
+
+// ---------------------------------------------------------------- host socket
+function onFrame(f) {
+  if (f.type === "stats") {
+    state.stats = f;
+    renderStats();
+    renderTop();
+    return;
+  }
+  if (f.type === "snapshot" || PHASE_FRAMES.has(f.type)) {
+    // the socket tells us something changed; the state endpoint has allowed commands + next question
+    refreshState();
+    if (state.view === "winners" && ["reveal", "leaderboard", "finished", "snapshot"].includes(f.type)) loadResults();
+  }
+}
+
+function renderConn(s) {
+  const el = $("#conn");
+  const up = s.status === "open";
+  el.classList.toggle("is-down", !up);
+  el.textContent = up ? t("conn.online") : s.status === "closed" ? t("conn.closed") : t("conn.reconnecting");
+  if (s.status === "closed" && s.code === 4001) sessionLost();
+}
+
+// ---------------------------------------------------------------- commands
+const CMD_KEYS = { o: "open", c: "close", r: "reveal", l: "leaderboard", s: "skip", v: "void", f: "finish" };
+
+async function command(cmd) {
+  const st = state.host;
+  if (!st || state.busy) return;
+  // a command the current phase does not allow still goes to the server (which decides and
+  // answers 409), except the ones that would first open a confirmation dialog
+  if (!(st.allowed || []).includes(cmd) && ["finish", "void", "reset"].includes(cmd)) {
+    message(t("host.not_allowed", { cmd: t(`host.cmd.${cmd}`).replace("…", ""), phase: t(`phase.${st.phase || "idle"}`) }), "bad");
+    return;
+  }
+  const body = {};
+  if (cmd === "open" || cmd === "skip") body.expect = st.episode?.next;
+  if (cmd === "close" && st.question) body.expect = st.question.index;
+  if (cmd === "finish") {
+    if (!(await confirmDialog({ title: t("host.finish.title"), text: t("host.finish.text"), ok: t("host.finish.confirm") }))) return;
+  }
+  if (cmd === "void") {
+    const reason = await confirmDialog({ title: t("host.void.title"), text: t("host.void.text"), ok: t("host.void.confirm"),
+      field: t("host.void.reason"), required: true });
+    if (!reason) return;
+    body.reason = reason;
+  }
+  if (cmd === "reset") {
+    const id = st.episode?.id || "";
+    const typed = await confirmDialog({ title: t("host.reset.title"), text: t("host.reset.text", { id }), ok: t("host.reset.confirm"),
+      field: t("host.reset.field"), required: true, mustEqual: id });
+    if (!typed) return;
+    body.confirm = typed;
+  }
+  state.busy = true;
+  renderButtons();
+  const r = await api(`/api/host/${cmd}`, { method: "POST", body });
+  state.busy = false;
+  if (r.ok) {
+    state.host = r.data;
+    message(t("host.ok", { cmd: t(`host.cmd.${cmd}`).replace("…", "") }), "ok");
+  } else {
+    reportFailure(r, cmd);
+    await refreshState();
+  }
+  render();
+}
+
+for (const btn of $$("[data-cmd]")) btn.addEventListener("click", () => command(btn.dataset.cmd));
+
+document.addEventListener("keydown", (ev) => {
+  if (ev.repeat || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if ($("#dlg").open || $("#panel").hidden || state.view !== "live") return;
+  const tag = (ev.target && ev.target.tagName) || "";
+  if (["INPUT", "SELECT", "TEXTAREA"].includes(tag)) return;
+  const cmd = CMD_KEYS[ev.key.toLowerCase()];
+  if (!cmd) return;
+  ev.preventDefault();
+  flash(cmd);
+  command(cmd);
+});
+
+function flash(cmd) {
+  const btn = $(`.cmd[data-cmd="${cmd}"]`);
+  if (!btn) return;
+  btn.classList.add("is-busy");
+  setTimeout(() => btn.classList.remove("is-busy"), 200);
+}
+
+// confirmation dialog; resolves to true / the typed text, or false when cancelled
+function confirmDialog({ title, text, ok, field = "", required = false, mustEqual = null }) {
+  const dlg = $("#dlg");
+  $("#dlg-title").textContent = title;
+  $("#dlg-text").textContent = text;
+  $("#dlg-ok").textContent = ok;
+  $("#dlg-error").textContent = "";
+  show($("#dlg-field"), !!field);
+  $("#dlg-label").textContent = field;
+  const input = $("#dlg-input");
+  input.value = "";
+  return new Promise((resolve) => {
+    const form = $("#dlg-form");
+    const done = (value) => {
+      form.removeEventListener("submit", onSubmit);
+      $("#dlg-cancel").removeEventListener("click", onCancel);
+      dlg.removeEventListener("cancel", onCancel);
+      if (dlg.open) dlg.close();
+      resolve(value);
+    };
+    const onSubmit = (ev) => {
+      ev.preventDefault();
+      if (field) {
+        const v = input.value.trim();
+        if (required && !v) { $("#dlg-error").textContent = t("join.err.required", { field: field.toLowerCase() }); return; }
+        if (mustEqual !== null && v !== mustEqual) { $("#dlg-error").textContent = t("host.reset.text", { id: mustEqual }); return; }
+        done(v);
+      } else {
+        done(true);
+      }
+    };
+    const onCancel = (ev) => { ev.preventDefault(); done(false); };
+    form.addEventListener("submit", onSubmit);
+    $("#dlg-cancel").addEventListener("click", onCancel);
+    dlg.addEventListener("cancel", onCancel);
+    dlg.showModal();
+    (field ? input : $("#dlg-ok")).focus();
+  });
+}
+
+// ---------------------------------------------------------------- settings
+$("#load-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const v = $("#episode-select").value;
+  if (!v) return;
+  const [bank, episode] = v.split("/");
+  const r = await api("/api/host/load", { method: "POST", body: { bank, episode } });
+  if (r.ok) {
+    await refreshState();
+    message(t("host.loaded", { title: state.host?.episode?.title || v }), "ok");
+    state.results = null;
+    if (state.view === "winners") loadResults();
+  } else reportFailure(r, "load");
+});
+
+$("#delay-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const n = Number($("#delay-input").value);
+  if (!Number.isFinite(n) || n < 0) return;
+  const r = await api("/api/host/settings", { method: "POST", body: { delay_s: n } });
+  if (r.ok) {
+    message(t("host.delay_saved", { s: n }), "ok");
+    delayDirty = false;
+    await refreshState();
+  } else reportFailure(r, "settings");
+});
+let delayDirty = false;
+$("#delay-input").addEventListener("input", () => { delayDirty = true; });
+
+$("#one-prize").addEventListener("change", async (ev) => {
+  const r = await api("/api/host/settings", { method: "POST", body: { one_prize: ev.target.checked } });
+  if (!r.ok) reportFailure(r, "settings");
+  await refreshState();
+});
+
+// ---------------------------------------------------------------- rendering
+function render() {
+  renderTop();
+  renderQuestion("cur", state.host?.question, true);
+  renderQuestion("next", state.host?.next_question, false);
+  renderButtons();
+  renderSettings();
+  renderStats();
+  tick();
+}
+
+function renderTop() {
+  const st = state.host;
+  $("#ep-title").textContent = st?.episode ? st.episode.title : t("host.episode.none");
+  const phase = st?.phase || "idle";
+  const badge = $("#phase");
+  badge.dataset.phase = phase;
+  badge.textContent = t(`phase.${phase}`);
+  const viewers = state.stats?.viewers ?? st?.viewers ?? 0;
+  $("#viewers").textContent = fmtInt(viewers);
+  const redisOk = (state.stats?.redis_ok ?? st?.redis_ok) !== false;
+  show($("#redis-down"), !redisOk);
+}
+
+function renderQuestion(prefix, q, current) {
+  const st = state.host;
+  const count = st?.episode?.count ?? "?";
+  $(`#${prefix}-num`).textContent = q ? t("viewer.qnum", { n: q.index + 1, count }) : "";
+  $(`#${prefix}-text`).textContent = q ? q.text : (!current && st?.episode ? t("host.no_next") : "");
+  const list = clear($(`#${prefix}-options`));
+  if (q) {
+    q.options.forEach((text, i) => {
+      const correct = q.correct === i;
+      list.append(h(`li${correct ? ".is-correct" : ""}`, {},
+        h("span.letter", {}, letter(i)), h("span.txt", {}, text),
+        correct ? h("span.tag", {}, `✓ ${t("host.correct")}`) : null));
+    });
+  }
+  if (current) $("#cur-source").textContent = q && q.source ? t("host.source", { source: q.source }) : "";
+}
+
+function renderButtons() {
+  const allowed = new Set(state.host?.allowed || []);
+  for (const btn of $$("[data-cmd]")) {
+    const cmd = btn.dataset.cmd;
+    let ok = allowed.has(cmd) && !state.busy;
+    if ((cmd === "open" || cmd === "skip") && !state.host?.next_question) ok = false;
+    btn.disabled = !ok;
+  }
+}
+
+function renderSettings() {
+  const st = state.host;
+  const input = $("#delay-input");
+  const between = !!st && st.phase !== "question";
+  if (!delayDirty && document.activeElement !== input) input.value = String(st?.settings?.delay_s ?? 0);
+  input.disabled = !between;
+  $("#delay-apply").disabled = !between;
+  $("#one-prize").checked = !!st?.settings?.one_prize;
+}
+
+function renderStats() {
+  const s = state.stats;
+  const st = state.host;
+  $("#st-viewers").textContent = fmtInt(s?.viewers ?? st?.viewers ?? 0);
+  $("#st-answers").textContent = fmtInt(s?.answers ?? 0);
+  const q = st?.question;
+  const counts = s && Array.isArray(s.counts) && q && s.index === q.index ? s.counts : q ? q.options.map(() => 0) : [];
+  const total = counts.reduce((a, b) => a + b, 0);
+  const dist = $("#st-dist");
+  if (dist.children.length !== counts.length) {
+    clear(dist);
+    counts.forEach((_, i) => dist.append(h("li", {}, h("span.letter", {}, letter(i)),
+      h("span.bar", {}, h("span.fill", {})), h("span.num", {}))));
+  }
+  counts.forEach((n, i) => {
+    const li = dist.children[i];
+    li.classList.toggle("is-correct", q && q.correct === i);
+    cssVar(li.querySelector(".fill"), "--pct", total ? (n / total).toFixed(4) : 0);
+    const pct = total ? Math.round((100 * n) / total) : 0;
+    li.querySelector(".num").textContent = `${fmtInt(n)} · ${pct}%`;
+  });
+  const fl = clear($("#st-fastest"));
+  const fastest = (s && s.fastest) || [];
+  if (!fastest.length) fl.append(h("li.empty", {}, t("host.fastest.none")));
+  for (const p of fastest.slice(0, 5)) {
+    fl.append(h("li", {}, h("b", {}, p.name), p.unit ? h("span.unit", {}, ` · ${p.unit}`) : null, " — ",
+      h("span.time", {}, fmtTime(p.time_ms))));
+  }
+}
+
+// countdown for the open question (server clock via the host socket's ping/pong)
+let raf = 0;
+function tick() {
+  cancelAnimationFrame(raf);
+  const st = state.host;
+  const el = $("#cur-secs");
+  const rel = $("#cur-release");
+  if (!st || st.phase !== "question" || !st.deadline) {
+    el.textContent = st?.phase === "closed" || st?.phase === "revealed" ? "0" : "—";
+    $("#cur-timer").classList.remove("is-low");
+    show(rel, false);
+    return;
+  }
+  const clock = sock ? sock.clock : null;
+  const now = clock ? clock.now() : Date.now();
+  const left = Math.max(0, st.deadline - now);
+  const secs = Math.ceil(left / 1000);
+  if (el.textContent !== String(secs)) el.textContent = String(secs);
+  $("#cur-timer").classList.toggle("is-low", left <= 5000);
+  const releaseIn = st.release_at ? st.release_at - now : 0;
+  show(rel, releaseIn > 0);
+  if (releaseIn > 0) rel.textContent = t("host.release_in", { s: Math.ceil(releaseIn / 1000) });
+  if (left > 0) raf = requestAnimationFrame(tick);
+}
+setInterval(() => { if (state.host?.phase === "question") tick(); }, 1000);
+
+// ---------------------------------------------------------------- winners view
+function setView(view) {
+  state.view = view;
+  $("#tab-live").setAttribute("aria-pressed", String(view === "live"));
+  $("#tab-winners").setAttribute("aria-pressed", String(view === "winners"));
+  show($("#view-live"), view === "live");
+  show($("#view-winners"), view === "winners");
+  if (view === "winners") loadResults();
+}
+$("#tab-live").addEventListener("click", () => setView("live"));
+$("#tab-winners").addEventListener("click", () => setView("winners"));
+$("#w-refresh").addEventListener("click", () => loadResults());
+
+async function loadResults() {
+  const r = await api("/api/host/results");
+  if (r.ok) {
+    state.results = r.data;
+    renderResults();
+  } else if (r.status === 404) {
+    state.results = null;
+    renderResults();
+  } else reportFailure(r, "results");
+}
+
+function dqButton(p) {
+  return h("button.btn.btn-danger.btn-small", { type: "button", onclick: () => disqualify(p) }, t("host.dq"));
+}
+
+function personCells(p) {
+  return [h("td", {}, h("b", {}, p.name || "")), h("td", {}, p.full_name || ""), h("td", {}, p.unit || ""),
+    h("td.num", {}, p.phone || "")];
+}
+
+function renderResults() {
+  const res = state.results;
+  const qBody = clear($("#w-questions tbody"));
+  const sBody = clear($("#w-standings tbody"));
+  const dBody = clear($("#w-dq tbody"));
+  const empty = (body, cols) => body.append(h("tr", {}, h("td.muted", { colSpan: cols }, t("host.winners.empty"))));
+  if (!res) { empty(qBody, 8); empty(sBody, 8); empty(dBody, 6); return; }
+  if (!res.questions?.length) empty(qBody, 8);
+  for (const q of res.questions || []) {
+    const label = `${q.index + 1}. ${q.text}`;
+    qBody.append(h("tr.q-row", {}, h("td", { colSpan: 8 }, label,
+      h("span.muted", {}, ` — ${letter(q.correct)}. ${q.options[q.correct] ?? ""} · ${t("count.answers", { n: fmtInt(q.answers) })}`),
+      q.voided ? h("span.muted", {}, ` · ${t("host.winners.voided")}`) : null)));
+    if (!q.winner) {
+      qBody.append(h("tr", {}, h("td", {}), h("td.muted", { colSpan: 7 }, t("host.winners.no_winner"))));
+      continue;
+    }
+    const rows = [q.winner, ...(q.reserves || [])];
+    rows.forEach((p, i) => {
+      qBody.append(h(`tr${i === 0 ? ".is-winner" : ""}`, {}, h("td", {}, ""),
+        h("td", {}, i === 0 ? t("host.winners.winner") : t("host.winners.reserve", { n: i })),
+        ...personCells(p), h("td.num", {}, fmtTime(p.time_ms)), h("td", {}, dqButton(p))));
+    });
+  }
+  if (!res.standings?.length) empty(sBody, 8);
+  for (const p of res.standings || []) {
+    sBody.append(h("tr", {}, h("td.num", {}, String(p.rank)), ...personCells(p),
+      h("td.num", {}, String(p.correct)), h("td.num", {}, fmtTime(p.time_ms)), h("td", {}, dqButton(p))));
+  }
+  if (!res.disqualified?.length) empty(dBody, 6);
+  for (const p of res.disqualified || []) {
+    dBody.append(h("tr", {}, ...personCells(p), h("td", {}, p.reason || ""),
+      h("td", {}, h("button.btn.btn-small", { type: "button", onclick: () => reinstate(p) }, t("host.dq.reinstate")))));
+  }
+}
+
+async function disqualify(p) {
+  const reason = await confirmDialog({ title: t("host.dq.title", { name: p.name }), text: t("host.dq.text"),
+    ok: t("host.dq.confirm"), field: t("host.dq.reason"), required: true });
+  if (!reason) return;
+  const r = await api("/api/host/disqualify", { method: "POST", body: { player: p.player, reason } });
+  if (r.ok) message(t("host.dq.done", { name: p.name }), "ok");
+  else reportFailure(r, "disqualify");
+  loadResults();
+}
+
+async function reinstate(p) {
+  const r = await api("/api/host/disqualify", { method: "POST", body: { player: p.player, reinstate: true } });
+  if (r.ok) message(t("host.dq.reinstated"), "ok");
+  else reportFailure(r, "disqualify");
+  loadResults();
+}
+
+// ---------------------------------------------------------------- start
+$("#lang").addEventListener("click", toggleLang);
+$("#login-lang").addEventListener("click", toggleLang);
+onLangChange(() => { render(); if (state.results) renderResults(); loadBanks(); });
+boot();
+window.__host = { state };

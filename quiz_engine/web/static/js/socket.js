@@ -1,0 +1,170 @@
+// A WebSocket that comes back by itself: exponential backoff with jitter
+// (0.5 s, 1 s, 2 s … capped at 10 s), heartbeat pings that also feed the clock, and the
+// close codes of docs/protocol.md deciding whether to reconnect.
+import { ServerClock } from "./clock.js";
+
+// Close codes after which reconnecting would not help (or would fight another tab).
+const FINAL = new Set([1000, 1009, 4001, 4003, 4010]);
+const PAUSE_CODES = new Set([4009]); // rate limited: come back after a pause only
+
+export class QuizSocket {
+  /**
+   * @param {string} path e.g. "/ws/viewer"
+   * @param {{onFrame:(f:object)=>void, onStatus?:(s:object)=>void, onOpen?:()=>void}} handlers
+   */
+  constructor(path, handlers) {
+    this.path = path;
+    this.h = handlers;
+    this.clock = new ServerClock();
+    this.ws = null;
+    this.attempt = 0;
+    this.timer = null;
+    this.pingTimer = null;
+    this.lastPong = 0;
+    this.stopped = false;
+    this.status = "idle";
+    this.retryAt = 0;
+    addEventListener("online", () => this.kick());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.kick(true);
+    });
+  }
+
+  url() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${proto}//${location.host}${this.path}`;
+  }
+
+  setStatus(status, extra = {}) {
+    this.status = status;
+    this.h.onStatus?.({ status, ...extra });
+  }
+
+  connect() {
+    this.stopped = false;
+    clearTimeout(this.timer);
+    if (this.ws && this.ws.readyState <= 1) return;
+    this.setStatus(this.attempt ? "reconnecting" : "connecting");
+    let ws;
+    try {
+      ws = new WebSocket(this.url());
+    } catch {
+      this.schedule(1006);
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      if (ws !== this.ws) return;
+      this.attempt = 0;
+      this.lastPong = Date.now();
+      this.setStatus("open");
+      this.ping();
+      clearInterval(this.pingTimer);
+      this.pingTimer = setInterval(() => this.heartbeat(), 4000);
+      this.h.onOpen?.();
+    };
+    ws.onmessage = (ev) => {
+      if (ws !== this.ws || typeof ev.data !== "string") return;
+      let frame;
+      try { frame = JSON.parse(ev.data); } catch { return; }
+      if (frame.type === "pong") {
+        this.lastPong = Date.now();
+        this.clock.pong(frame);
+        return;
+      }
+      if (typeof frame.now === "number" && (frame.type === "hello" || frame.type === "snapshot")) {
+        this.clock.roughSync(frame.now);
+      }
+      this.h.onFrame(frame);
+    };
+    ws.onclose = (ev) => {
+      if (ws !== this.ws) return;
+      clearInterval(this.pingTimer);
+      this.ws = null;
+      if (this.stopped) return;
+      this.schedule(ev.code, ev.reason);
+    };
+    ws.onerror = () => { /* onclose follows */ };
+  }
+
+  schedule(code, reason = "") {
+    if (FINAL.has(code)) {
+      this.setStatus("closed", { code, reason });
+      return;
+    }
+    const cap = PAUSE_CODES.has(code) ? 30000 : Math.min(10000, 500 * 2 ** this.attempt);
+    const delay = Math.round(cap / 2 + Math.random() * cap / 2); // jitter: 50–100 % of the step
+    this.attempt += 1;
+    this.retryAt = Date.now() + delay;
+    this.setStatus("reconnecting", { code, delay, retryAt: this.retryAt });
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Network came back or the page became visible: do not wait for the backoff timer. */
+  kick(visible = false) {
+    if (this.stopped || this.status === "closed") return;
+    if (!this.ws) {
+      this.connect();
+    } else if (visible && this.ws.readyState === 1) {
+      this.ping();
+      this.h.onVisible?.();
+    }
+  }
+
+  heartbeat() {
+    // No pong for 12 s: the socket is dead without knowing it (e.g. Wi-Fi → mobile data).
+    if (this.ws && Date.now() - this.lastPong > 12000) {
+      const ws = this.ws;
+      this.ws = null;
+      try { ws.close(4000, "heartbeat timeout"); } catch { /* ignore */ }
+      this.schedule(1006);
+      return;
+    }
+    this.ping();
+  }
+
+  ping() { this.send({ type: "ping", t: Date.now() }); }
+
+  send(frame) {
+    if (!this.ws || this.ws.readyState !== 1) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  get isOpen() { return !!this.ws && this.ws.readyState === 1; }
+
+  /** Manual reconnect (after a final close code, e.g. the "Play here" button). */
+  retry() {
+    this.attempt = 0;
+    this.status = "idle";
+    this.connect();
+  }
+
+  close() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.pingTimer);
+    if (this.ws) this.ws.close(1000);
+    this.ws = null;
+  }
+}
+
+/**
+ * Tracks per-episode `seq` of phase frames. Returns true when a frame can be applied,
+ * false when the client missed something (or the episode restarted) and must `sync`.
+ */
+export class SeqTracker {
+  constructor() { this.last = null; }
+  snapshot(seq) { this.last = typeof seq === "number" ? seq : null; }
+  accept(seq) {
+    if (typeof seq !== "number") return true;
+    if (this.last === null || seq === this.last + 1) {
+      this.last = seq;
+      return true;
+    }
+    return false;
+  }
+}
+
+export const PHASE_FRAMES = new Set(["lobby", "question", "closed", "reveal", "leaderboard", "finished"]);

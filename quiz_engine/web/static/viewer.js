@@ -1,0 +1,600 @@
+// Viewer phone page: join, answer, see the result. Protocol: docs/protocol.md (/ws/viewer).
+// The whole screen is a function of `state`; every frame updates state then calls render().
+import { t, applyI18n, toggleLang, onLangChange, letter, fmtTime, fmtInt } from "./i18n/index.js";
+import { QuizSocket, SeqTracker, PHASE_FRAMES } from "./js/socket.js";
+import { $, h, clear, show, cssVar } from "./js/dom.js";
+
+const TOKEN_KEY = "qe.viewer.token";
+const PROFILE_KEY = "qe.viewer.profile";
+const FIELDS = ["name", "full_name", "unit", "phone"];
+const MAX = { name: 32, full_name: 80, unit: 80, phone: 20 };
+const PHONE_RE = /^\+?[0-9][0-9 .\-]{5,18}[0-9]$/; // same rule as the server
+
+const store = {
+  get(k) { try { return localStorage.getItem(k); } catch { return null; } },
+  set(k, v) { try { v === null ? localStorage.removeItem(k) : localStorage.setItem(k, v); } catch { /* private mode */ } },
+};
+
+const state = {
+  conn: "connecting",        // connecting | open | reconnecting | closed
+  connInfo: {},
+  required: [],
+  hello: false,
+  joined: !!store.get(TOKEN_KEY),   // we have an identity (token) — shown as joined while resuming
+  live: false,                      // welcome received on the current socket
+  resuming: false,
+  joining: false,
+  profile: JSON.parse(store.get(PROFILE_KEY) || "null"),
+  phase: "connecting",       // idle lobby waiting question closed revealed leaderboard finished
+  until: null,
+  episode: null,
+  question: null,            // question frame (index, count, text, options, time_limit, release_at, deadline)
+  closed: null,
+  result: null,              // reveal frame
+  top: [],
+  players: 0,
+  winner: null,
+  standing: null,
+  you: null,                 // {question, option, status: pending|accepted|rejected, time_ms, reason}
+  notice: "",                // transient non-answer status (rate limited, …)
+};
+
+let refN = 0;
+const nextRef = (p) => `${p}${++refN}`;
+const seq = new SeqTracker();
+
+const sock = new QuizSocket("/ws/viewer", {
+  onFrame,
+  onStatus(s) {
+    state.conn = s.status;
+    state.connInfo = s;
+    if (s.status !== "open") state.hello = false;
+    renderConn();
+  },
+  onVisible() { sock.send({ type: "sync", ref: nextRef("s") }); },
+});
+
+// ---------------------------------------------------------------- frames
+function onFrame(f) {
+  switch (f.type) {
+    case "hello": return onHello(f);
+    case "snapshot": return onSnapshot(f);
+    case "welcome": return onWelcome(f);
+    case "ack": return onAck(f);
+    case "standing": state.standing = f; return render();
+    case "error": return onError(f);
+    default:
+      if (PHASE_FRAMES.has(f.type)) return onPhase(f);
+  }
+}
+
+function onHello(f) {
+  state.hello = true;
+  state.required = Array.isArray(f.required) ? f.required : [];
+  const token = store.get(TOKEN_KEY);
+  state.live = false;
+  if (token) {
+    state.resuming = true;
+    sock.send({ type: "resume", token, ref: nextRef("r") });
+  } else if (state.joining) {
+    // the socket dropped while joining: send the form again
+    submitJoin();
+  }
+  render();
+}
+
+function onWelcome(f) {
+  state.joined = true;
+  state.live = true;
+  state.resuming = false;
+  state.joining = false;
+  state.joinError = "";
+  store.set(TOKEN_KEY, f.token);
+  state.profile = f.profile || state.profile;
+  store.set(PROFILE_KEY, JSON.stringify(state.profile));
+  render();
+}
+
+function onSnapshot(f) {
+  seq.snapshot(f.seq);
+  sock.clock.roughSync(f.now);
+  if (f.settings && Array.isArray(f.settings.required)) state.required = f.settings.required;
+  state.episode = f.episode || null;
+  state.phase = f.phase || "idle";
+  state.until = f.until ?? null;
+  const q = f.question || null;
+  if (q) state.question = { ...q, release_at: f.release_at ?? q.release_at, deadline: f.deadline ?? q.deadline };
+  else if (!["question", "closed", "revealed"].includes(state.phase)) state.question = null;
+  state.closed = f.closed || null;
+  state.result = f.result || null;
+  state.top = f.top || [];
+  state.players = f.players || 0;
+  state.winner = f.winner || null;
+  if (f.standing) state.standing = f.standing;
+  if (state.phase === "lobby" || state.phase === "idle") state.standing = f.standing || null;
+  if ("you" in f && state.question) {
+    const idx = state.question.index;
+    const pending = state.you && state.you.question === idx && state.you.status === "pending" ? state.you : null;
+    if (f.you) {
+      state.you = { question: idx, option: f.you.option, time_ms: f.you.time_ms, status: "accepted" };
+    } else if (pending && state.phase === "question") {
+      // tapped while offline (or the ack was lost): the server has nothing, send it now
+      state.you = pending;
+      sendAnswer();
+    } else {
+      state.you = null;
+    }
+  } else if (!state.question) {
+    state.you = null;
+  }
+  render();
+}
+
+function onPhase(f) {
+  if (!seq.accept(f.seq)) {
+    sock.send({ type: "sync", ref: nextRef("s") });
+    return;
+  }
+  switch (f.type) {
+    case "lobby":
+      Object.assign(state, { phase: "lobby", episode: f.episode || state.episode, question: null, closed: null,
+        result: null, you: null, top: [], winner: null });
+      break;
+    case "question":
+      if (!state.you || state.you.question !== f.index) state.you = null;
+      Object.assign(state, { phase: "question", question: f, closed: null, result: null });
+      if (state.episode) state.episode = { ...state.episode, next: f.index + 1 };
+      break;
+    case "closed":
+      Object.assign(state, { phase: "closed", closed: f });
+      break;
+    case "reveal":
+      Object.assign(state, { phase: "revealed", result: f });
+      break;
+    case "leaderboard":
+      Object.assign(state, { phase: "leaderboard", top: f.top || [], players: f.players || 0 });
+      break;
+    case "finished":
+      Object.assign(state, { phase: "finished", top: f.top || [], players: f.players || 0, winner: f.winner || null });
+      break;
+  }
+  render();
+}
+
+function onAck(f) {
+  const you = state.you;
+  if (!you || you.question !== f.question) {
+    if (f.ok || f.reason === "duplicate") {
+      state.you = { question: f.question, option: f.option, time_ms: f.time_ms, status: "accepted" };
+      render();
+    }
+    return;
+  }
+  if (f.ok) {
+    Object.assign(you, { status: "accepted", option: f.option ?? you.option, time_ms: f.time_ms, reason: null });
+  } else if (f.reason === "duplicate") {
+    // the first answer is final: show the one on record
+    Object.assign(you, { status: "accepted", option: f.option ?? you.option, reason: "duplicate" });
+  } else if (f.reason === "invalid_option") {
+    state.you = null;
+    state.notice = t("reject.invalid_option");
+  } else if (f.reason === "try_again") {
+    you.status = "pending";
+    you.reason = "try_again";
+    you.tries = (you.tries || 0) + 1;
+    if (you.tries <= 5) setTimeout(sendAnswer, 400 * you.tries);
+  } else {
+    Object.assign(you, { status: "rejected", reason: f.reason || "unknown" });
+  }
+  render();
+}
+
+function onError(f) {
+  if (f.code === "bad_token") {
+    store.set(TOKEN_KEY, null);
+    state.resuming = false;
+    state.joined = false;
+    state.live = false;
+    state.joinError = t("error.bad_token");
+  } else if (state.joining && (f.code === "bad_field" || f.code === "already_joined")) {
+    state.joining = false;
+    serverFieldError(f.message || "");
+  } else if (f.code === "not_joined") {
+    // the server does not know us on this socket: resume (or join again)
+    const token = store.get(TOKEN_KEY);
+    if (token && !state.resuming) {
+      state.resuming = true;
+      sock.send({ type: "resume", token, ref: nextRef("r") });
+    } else if (!token) {
+      state.joined = false;
+    }
+  } else if (f.code === "rate_limited") {
+    state.notice = t("error.rate_limited");
+  } else if (f.code === "unavailable") {
+    state.notice = t("error.unavailable");
+    state.joining = false;
+  }
+  render();
+}
+
+// ---------------------------------------------------------------- join form
+const form = $("#join-form");
+
+function fieldValue(name) { return ($(`#f-${name}`).value || "").trim(); }
+
+function fieldLabel(name) { return t(`join.${name}`).toLowerCase(); }
+
+function validate(name) {
+  const v = fieldValue(name);
+  const required = name === "name" || state.required.includes(name);
+  if (!v) return required ? t("join.err.required", { field: fieldLabel(name) }) : "";
+  if ([...v].length > MAX[name]) return t("join.err.too_long", { n: MAX[name] });
+  if (name === "phone" && !PHONE_RE.test(v)) return t("join.err.phone");
+  return "";
+}
+
+function setFieldError(name, msg) {
+  const input = $(`#f-${name}`);
+  $(`#e-${name}`).textContent = msg;
+  if (msg) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+}
+
+function serverFieldError(message) {
+  const m = /'(\w+)'/.exec(message);
+  const name = m && FIELDS.includes(m[1]) ? m[1] : null;
+  let text = t("join.err.server", { message });
+  if (name) {
+    if (/required|empty/.test(message)) text = t("join.err.required", { field: fieldLabel(name) });
+    else if (/long/.test(message)) text = t("join.err.too_long", { n: MAX[name] });
+    else if (name === "phone") text = t("join.err.phone");
+    setFieldError(name, text);
+    $(`#f-${name}`).focus();
+  } else {
+    $("#join-error").textContent = text;
+  }
+}
+
+let triedSubmit = false;
+for (const name of FIELDS) {
+  const input = $(`#f-${name}`);
+  input.value = (state.profile && state.profile[name]) || "";
+  const check = () => { if (triedSubmit) setFieldError(name, validate(name)); };
+  input.addEventListener("blur", check);
+  input.addEventListener("input", () => { if ($(`#e-${name}`).textContent) check(); });
+}
+
+form.addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  triedSubmit = true;
+  $("#join-error").textContent = "";
+  let first = null;
+  for (const name of FIELDS) {
+    const msg = validate(name);
+    setFieldError(name, msg);
+    if (msg && !first) first = name;
+  }
+  if (first) {
+    $(`#f-${first}`).focus();
+    return;
+  }
+  state.joining = true;
+  submitJoin();
+  render();
+});
+
+function submitJoin() {
+  const frame = { type: "join", ref: nextRef("j") };
+  for (const name of FIELDS) {
+    const v = fieldValue(name);
+    if (v) frame[name] = v;
+  }
+  state.profile = { ...frame };
+  delete state.profile.type;
+  delete state.profile.ref;
+  store.set(PROFILE_KEY, JSON.stringify(state.profile));
+  sock.send(frame); // if the socket is down, onHello sends it again
+}
+
+// ---------------------------------------------------------------- answering
+function choose(option) {
+  const q = state.question;
+  if (!q || state.phase !== "question" || !state.joined) return;
+  if (state.you && state.you.question === q.index) return; // locked on the first tap
+  if (sock.clock.remaining(q.deadline) <= 0) return;
+  state.you = { question: q.index, option, status: "pending" };
+  state.notice = "";
+  if (navigator.vibrate) try { navigator.vibrate(20); } catch { /* ignore */ }
+  sendAnswer();
+  render();
+}
+
+function sendAnswer() {
+  const you = state.you;
+  if (!you || you.status !== "pending" || !state.live) return; // resent after the resume snapshot
+  sock.send({ type: "answer", question: you.question, option: you.option, ref: nextRef("a") });
+}
+
+// ---------------------------------------------------------------- wake lock
+let wakeLock = null;
+async function wantWake(on) {
+  if (!("wakeLock" in navigator)) return;
+  try {
+    if (on && !wakeLock && document.visibilityState === "visible") {
+      wakeLock = await navigator.wakeLock.request("screen");
+      wakeLock.addEventListener("release", () => { wakeLock = null; });
+    } else if (!on && wakeLock) {
+      const w = wakeLock;
+      wakeLock = null;
+      await w.release();
+    }
+  } catch { wakeLock = null; /* not allowed (battery saver, iframe…) */ }
+}
+document.addEventListener("visibilitychange", () => wantWake(state.phase === "question"));
+
+// ---------------------------------------------------------------- rendering
+const screens = { join: $("#s-join"), info: $("#s-info"), question: $("#s-question"), board: $("#s-board") };
+
+function showScreen(name) {
+  for (const [k, el] of Object.entries(screens)) show(el, k === name);
+}
+
+function renderConn() {
+  const el = $("#conn");
+  const text = $("#conn-text");
+  const retry = $("#conn-retry");
+  const s = state.connInfo;
+  document.body.classList.toggle("is-offline", state.conn !== "open");
+  el.classList.remove("is-final");
+  retry.hidden = true;
+  if (state.conn === "open") {
+    show(el, false);
+  } else if (state.conn === "closed") {
+    show(el, true);
+    el.classList.add("is-final");
+    if (s.code === 4010) {
+      text.textContent = t("conn.replaced");
+      retry.textContent = t("conn.use_here");
+    } else if (s.code === 4009) {
+      text.textContent = t("conn.rate");
+      retry.textContent = t("conn.retry");
+    } else {
+      text.textContent = s.code === 1000 ? t("conn.closed") : t("conn.refused", { code: s.code });
+      retry.textContent = t("conn.retry");
+    }
+    retry.hidden = false;
+  } else {
+    // connecting / reconnecting: show the banner only once we have been connected before
+    show(el, state.conn === "reconnecting");
+    text.textContent = t("conn.reconnecting");
+  }
+  if (!state.hello && state.phase === "connecting") render();
+}
+$("#conn-retry").addEventListener("click", () => sock.retry());
+
+function render() {
+  document.body.dataset.phase = state.phase;
+  const who = state.joined && state.profile ? t("you.as", { name: state.profile.name }) : "";
+  $("#me").textContent = who;
+
+  wantWake(state.phase === "question" && state.joined);
+
+  if (!state.joined) return state.hello ? renderJoin() : renderInfo("connecting");
+  if (state.phase === "connecting") return renderInfo("connecting");
+  switch (state.phase) {
+    case "question":
+    case "closed":
+    case "revealed":
+      if (state.question) return renderQuestion();
+      return renderInfo("waiting");
+    case "leaderboard":
+    case "finished":
+      return renderBoard();
+    default:
+      return renderInfo(state.phase);
+  }
+}
+
+function renderJoin() {
+  showScreen("join");
+  for (const name of FIELDS) {
+    const required = name === "name" || state.required.includes(name);
+    const field = form.querySelector(`[data-field="${name}"]`);
+    field.classList.toggle("is-required", required);
+    $(`#f-${name}`).required = required;
+    $(`#f-${name}`).setAttribute("aria-required", String(required));
+    // only the fields this show requires are asked for
+    show(field, required);
+  }
+  $("#join-error").textContent = state.joinError || "";
+  const btn = $("#join-submit");
+  btn.disabled = state.joining;
+  btn.textContent = state.joining ? t("join.sending") : t("join.submit");
+  renderStanding();
+}
+
+function renderInfo(kind) {
+  showScreen("info");
+  const icon = $("#info-icon");
+  icon.classList.toggle("is-pulse", kind === "waiting" || kind === "connecting");
+  const map = {
+    connecting: ["", t("conn.connecting"), "", "⏳"],
+    idle: ["", t("phase.idle"), t("viewer.idle"), "📺"],
+    lobby: [state.episode?.title || "", t("viewer.lobby.title"), t("viewer.lobby.text"), "✓"],
+    waiting: [state.episode?.title || "", t("viewer.waiting.title"), t("viewer.waiting.text"), "⏱"],
+  };
+  const [kicker, title, text, sym] = map[kind] || map.idle;
+  $("#info-kicker").textContent = kicker;
+  $("#info-title").textContent = title;
+  $("#info-text").textContent = text;
+  icon.dataset.icon = sym;
+  renderStanding();
+}
+
+let optionsKey = "";
+function renderQuestion() {
+  showScreen("question");
+  const q = state.question;
+  const sec = screens.question;
+  const open = state.phase === "question";
+  const revealed = state.phase === "revealed" && state.result && state.result.index === q.index;
+  sec.classList.toggle("is-open", open);
+  $("#q-num").textContent = t("viewer.qnum", { n: q.index + 1, count: q.count ?? state.episode?.count ?? "?" });
+  $("#q-phase").textContent = open ? "" : t(`phase.${state.phase}`);
+  $("#q-text").textContent = q.text;
+
+  // options: rebuild only when the question changes, then just toggle classes
+  const list = $("#q-options");
+  const key = `${q.episode}|${q.index}|${q.options.join("\u0001")}|${t("letters")}`;
+  if (key !== optionsKey) {
+    optionsKey = key;
+    clear(list);
+    q.options.forEach((text, i) => {
+      list.append(h("button.opt", { type: "button", dataset: { option: i }, onclick: () => choose(i) },
+        h("span.opt-letter", { "aria-hidden": "true" }, letter(i)),
+        h("span.visually-hidden", {}, `${letter(i)}. `),
+        h("span.opt-text", {}, text),
+        h("span.opt-tag", {})));
+    });
+  }
+  const you = state.you && state.you.question === q.index ? state.you : null;
+  const correct = revealed ? state.result.correct : null;
+  list.classList.toggle("is-locked", !!you || !open);
+  list.classList.toggle("is-revealed", !!revealed);
+  for (const btn of list.children) {
+    const i = Number(btn.dataset.option);
+    const chosen = !!you && you.option === i;
+    btn.classList.toggle("is-chosen", chosen);
+    btn.classList.toggle("is-pending", chosen && you.status === "pending");
+    btn.classList.toggle("is-correct", correct === i);
+    btn.disabled = !open || !!you || !state.joined;
+    btn.setAttribute("aria-pressed", String(chosen));
+    const tags = [];
+    if (correct === i) tags.push(`✓ ${t("viewer.correct_label")}`);
+    else if (chosen && revealed) tags.push(`✗ ${t("viewer.your_choice")}`);
+    else if (chosen) tags.push(t("viewer.your_choice"));
+    btn.querySelector(".opt-tag").textContent = tags.join(" ");
+  }
+
+  // status line under the options
+  const status = $("#q-status");
+  status.className = "status";
+  let msg = "";
+  if (open) {
+    if (!you) msg = state.notice || t("viewer.pick");
+    else if (you.status === "pending") msg = you.reason === "try_again" ? t("reject.try_again") : t("viewer.sending", { letter: letter(you.option) });
+    else if (you.status === "accepted") {
+      msg = you.reason === "duplicate" ? t("reject.duplicate") : t("viewer.accepted", { letter: letter(you.option), time: fmtTime(you.time_ms) });
+      status.classList.add("is-ok");
+    } else {
+      msg = t(`reject.${you.reason}`, { reason: you.reason });
+      if (msg === `reject.${you.reason}`) msg = t("reject.unknown", { reason: you.reason });
+      status.classList.add("is-bad");
+    }
+  } else if (state.phase === "closed") {
+    if (state.closed?.voided) msg = t("viewer.voided");
+    else if (you && you.status === "rejected") { msg = t(`reject.${you.reason}`, { reason: you.reason }); status.classList.add("is-bad"); }
+    else msg = `${t("viewer.closed.title")} ${you ? t("viewer.closed.answered", { letter: letter(you.option) }) : t("viewer.closed.none")} ${t("viewer.closed.text")}`;
+  } else if (revealed && state.result.voided) {
+    msg = t("viewer.voided");
+  }
+  status.textContent = msg;
+
+  // result card
+  const card = $("#q-result");
+  show(card, !!revealed && !state.result.voided);
+  if (revealed && !state.result.voided) {
+    const r = state.result;
+    const mine = you && you.status === "accepted" ? you : null;
+    const right = mine && mine.option === r.correct;
+    card.className = `result ${mine ? (right ? "is-right" : "is-wrong") : ""}`;
+    $("#r-verdict").textContent = mine ? (right ? t("viewer.result.right") : t("viewer.result.wrong")) : t("viewer.result.none");
+    $("#r-correct").textContent = t("viewer.result.correct_is", { letter: letter(r.correct), text: q.options[r.correct] ?? "" });
+    $("#r-time").textContent = mine && mine.time_ms != null ? t("viewer.result.your_time", { time: fmtTime(mine.time_ms) }) : "";
+    $("#r-fastest").textContent = r.fastest
+      ? t("viewer.result.fastest", { name: r.fastest.name, time: fmtTime(r.fastest.time_ms) })
+      : t("viewer.result.no_fastest");
+  }
+  renderStanding();
+  tick();
+}
+
+function renderBoard() {
+  showScreen("board");
+  const finished = state.phase === "finished";
+  $("#b-kicker").textContent = state.episode?.title || "";
+  $("#b-title").textContent = finished ? t("viewer.finished.title") : t("viewer.leaderboard.title");
+  const w = finished ? state.winner : null;
+  show($("#b-winner"), !!w);
+  if (w) {
+    $("#b-winner-name").textContent = w.name;
+    $("#b-winner-meta").textContent = [w.unit, t("count.correct", { n: w.correct }), fmtTime(w.time_ms)].filter(Boolean).join(" · ");
+  }
+  const mineWon = finished && w && state.standing && state.standing.rank === 1;
+  $("#b-message").textContent = finished ? (mineWon ? t("viewer.finished.you_won") : t("viewer.finished.thanks"))
+    : (state.top.length ? t("count.players", { n: fmtInt(state.players) }) : t("viewer.no_players"));
+  const list = clear($("#b-top"));
+  for (const row of state.top.slice(0, 10)) {
+    list.append(h("li", {},
+      h("span.top-rank", {}, String(row.rank)),
+      h("span.top-name", {}, row.name, row.unit ? h("span.top-unit", {}, row.unit) : null),
+      h("span.top-score", {}, h("b", {}, t("count.correct", { n: row.correct })), h("span", {}, fmtTime(row.time_ms)))));
+  }
+  renderStanding();
+}
+
+function renderStanding() {
+  const el = $("#standing");
+  const s = state.standing;
+  const visible = state.joined && !!s && ["revealed", "leaderboard", "finished", "lobby"].includes(state.phase);
+  show(el, visible);
+  if (!visible) return;
+  let text;
+  if (s.disqualified) text = t("viewer.standing.dq");
+  else if (s.rank == null) text = t("viewer.standing.unranked");
+  else text = t("viewer.standing", { rank: s.rank, players: fmtInt(s.players), correct: s.correct, time: fmtTime(s.time_ms) });
+  $("#standing-text").textContent = text;
+}
+
+// countdown: smooth bar via rAF, whole seconds in the number
+let raf = 0;
+function tick() {
+  cancelAnimationFrame(raf);
+  const q = state.question;
+  const secsEl = $("#q-secs");
+  const fill = $("#timebar-fill");
+  if (!q || state.phase !== "question") {
+    secsEl.textContent = "0";
+    cssVar(fill, "--frac", 0);
+    return;
+  }
+  const left = sock.clock.remaining(q.deadline);
+  const total = Math.max(1, (q.time_limit || 15) * 1000);
+  const secs = Math.ceil(left / 1000);
+  if (secsEl.textContent !== String(secs)) {
+    secsEl.textContent = String(secs);
+    $("#q-timer").setAttribute("aria-label", t("viewer.time_left", { s: secs }));
+  }
+  const low = left <= 5000;
+  $("#q-timer").classList.toggle("is-low", low);
+  fill.parentElement.classList.toggle("is-low", low);
+  cssVar(fill, "--frac", Math.min(1, left / total).toFixed(4));
+  if (left <= 0) {
+    // time is up on our clock: stop taking taps; the server's `closed` frame follows
+    for (const b of $("#q-options").children) b.disabled = true;
+    return;
+  }
+  raf = requestAnimationFrame(tick);
+}
+// rAF pauses in background tabs; make sure the number is right when we come back
+setInterval(() => { if (state.phase === "question" && document.visibilityState === "visible") tick(); }, 1000);
+
+// ---------------------------------------------------------------- start
+$("#lang").addEventListener("click", toggleLang);
+onLangChange(() => { optionsKey = ""; render(); renderConn(); });
+applyI18n();
+render();
+sock.connect();
+
+// for tests and debugging: read-only view of the state
+window.__viewer = { state, clock: sock.clock };
