@@ -1,4 +1,4 @@
-"""The ``quiz-engine`` command: serve, bank, results, verify, audit."""
+"""The ``quiz-engine`` command: serve, bank, results, participation, season, verify, audit."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from quiz_engine import __version__
 from quiz_engine.config import Settings, parse_required
@@ -56,22 +55,9 @@ def _one_prize(show: dict[str, str], flag: bool | None) -> bool:
 
 
 async def _results(args: argparse.Namespace) -> int:
-    from quiz_engine.results import episode_results, results_csv
+    from quiz_engine.reports.cli import results_command
 
-    async with _store(args) as store:
-        results = await episode_results(
-            store, args.episode, _one_prize(await store.show(), args.one_prize), reserves=args.reserves
-        )
-    if not results.get("phase"):
-        print(f"error: episode {args.episode!r} not found", file=sys.stderr)
-        return 1
-    out = results_csv(results) if args.format == "csv" else orjson.dumps(results, option=orjson.OPT_INDENT_2).decode()
-    if args.output:
-        Path(args.output).write_text(out, encoding="utf-8")  # noqa: ASYNC240 - once, at the end
-        print(f"wrote {args.output}")
-    else:
-        sys.stdout.write(out if out.endswith("\n") else out + "\n")
-    return 0
+    return await results_command(args)
 
 
 async def _verify(args: argparse.Namespace) -> int:
@@ -89,44 +75,9 @@ async def _verify(args: argparse.Namespace) -> int:
 
 
 async def _audit(args: argparse.Namespace) -> int:
-    async with _store(args) as store:
-        entries = await store.audit(args.episode)
-        q = args.question - 1
-        rows = [
-            (i, e) for i, e in entries if e.get("e") in ("ans", "rej", "open", "close", "void") and e.get("q") == str(q)
-        ]
-        ids = sorted({e["p"] for _, e in rows if "p" in e})
-        profiles = await store.players(ids)
-    if not rows:
-        print(f"no audit entries for question {args.question} of {args.episode}")
-        return 1
-    print(f"{'arrival':>7}  {'redis time (UTC)':<24} {'player':<14} {'name':<20} {'opt':>3} {'time ms':>9}  decision")
-    n = 0
-    for _, e in rows:
-        stamp = _fmt_time(int(e.get("now", 0)))
-        if e["e"] in ("open", "close", "void"):
-            print(f"{'':>7}  {stamp:<24} --- {e['e']} ({e.get('by', '')})")
-            continue
-        n += 1
-        name = profiles.get(e["p"], {}).get("name", "")[:20]
-        opt = "ABCDEF"[int(e["o"])] if 0 <= int(e["o"]) < 6 else e["o"]
-        if e["e"] == "ans":
-            decision = "accepted, correct" if e.get("c") == "1" else "accepted, wrong"
-            ms = f"{int(e['r']) / 1000:.1f}"
-            seq = e["s"]
-        else:
-            decision, ms, seq = f"rejected: {e['why']}", "", ""
-        print(f"{seq:>7}  {stamp:<24} {e['p']:<14} {name:<20} {opt:>3} {ms:>9}  {decision}")
-    print(f"{n} answer(s)")
-    return 0
+    from quiz_engine.reports.cli import audit_command
 
-
-def _fmt_time(value: int) -> str:
-    import datetime as dt
-
-    if value > 10**14:  # µs
-        value //= 1000
-    return dt.datetime.fromtimestamp(value / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return await audit_command(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -201,13 +152,29 @@ def _serve(args: argparse.Namespace) -> int:
             os.environ["QUIZ_SETTINGS_JSON"] = settings.to_json()
             os.environ["QUIZ_WORKER_REDIS_URL"] = url
             config = uvicorn.Config("quiz_engine.web.app:app_from_env", factory=True, workers=args.workers, **common)
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            Multiprocess(config, sockets=[_listen(config)]).run()
         else:
-            uvicorn.Server(uvicorn.Config(create_app(settings, url, library), **common)).run()
+            config = uvicorn.Config(create_app(settings, url, library), **common)
+            uvicorn.Server(config).run(sockets=[_listen(config)])
     finally:
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+KERNEL_SNDBUF = 64 * 1024
+
+
+def _listen(config: Any) -> socket.socket:
+    """The listening socket, with a capped kernel send buffer that every accepted connection
+    inherits. Left to autotuning, Linux grows it up to tcp_wmem's max (4 MiB) for a client
+    that never reads, so a dead socket would hold megabytes before the hub's slow-consumer
+    cut-off (max_buffer) even starts counting; capped, it holds about 2 x 64 KiB (the kernel
+    doubles the value)."""
+    sock: socket.socket = config.bind_socket()
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SNDBUF)
+    return sock
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -253,13 +220,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run N server processes on this host sharing the port (one per core)")
     serve.set_defaults(func=_serve)
 
+    from quiz_engine.reports.cli import add_report_arguments, add_report_commands
+
     results = sub.add_parser(
         "results",
-        help="export an episode's results",
-        description="Question winners (with reserves) and standings of an episode.",
+        help="winners report of an episode or a season",
+        description="Question winners (with reserves), standings and disqualifications of an episode, or with "
+        "--season BANK of every created episode of a bank plus episode prizes and season standings.",
     )
-    results.add_argument("episode", help="episode id, e.g. demo-en.demo")
-    results.add_argument("--format", choices=["csv", "json"], default="csv")
+    add_report_arguments(results, winners=True)
     results.add_argument("--reserves", type=int, default=3, help="reserves per question (default 3)")
     results.add_argument(
         "--one-prize",
@@ -267,7 +236,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="override the show's one-prize-per-person setting",
     )
-    results.add_argument("-o", "--output", help="write to this file instead of stdout")
     common_redis(results)
     results.set_defaults(func=_async(_results))
 
@@ -288,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("episode")
     audit.add_argument("question", type=int, help="question number, 1-based")
+    audit.add_argument("--format", choices=["text", "csv"], default="text")
+    audit.add_argument("-o", "--output", help="write to this file instead of stdout")
     common_redis(audit)
     audit.set_defaults(func=_async(_audit))
 
@@ -297,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_bank_commands(sub)
+    add_report_commands(sub, common_redis, _async)
     return parser
 
 

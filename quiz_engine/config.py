@@ -60,6 +60,13 @@ class Settings:
             s.required_fields = parse_required(os.environ["QUIZ_REQUIRED_FIELDS"])
         if os.environ.get("QUIZ_ALLOWED_ORIGINS"):
             s.allowed_origins = tuple(o.strip() for o in os.environ["QUIZ_ALLOWED_ORIGINS"].split(",") if o.strip())
+        # abuse limits (per node; see README "Configuration")
+        s.max_conns_per_ip = int(_env_float("QUIZ_MAX_CONNS_PER_IP", s.max_conns_per_ip))
+        s.joins_per_ip_per_s = _env_float("QUIZ_JOIN_RATE", s.joins_per_ip_per_s)
+        s.join_burst_per_ip = _env_float("QUIZ_JOIN_BURST", s.join_burst_per_ip)
+        s.messages_per_s = _env_float("QUIZ_MSG_RATE", s.messages_per_s)
+        s.message_burst = _env_float("QUIZ_MSG_BURST", s.message_burst)
+        s.max_buffer_bytes = int(_env_float("QUIZ_MAX_BUFFER", s.max_buffer_bytes))
         return s
 
     def to_json(self) -> str:
@@ -82,6 +89,10 @@ class Settings:
             raise ConfigError(f"stream delay must be between 0 and 120 seconds, got {self.stream_delay_s}")
         if not 0 <= self.grace_ms <= 5000:
             raise ConfigError(f"grace must be between 0 and 5000 ms, got {self.grace_ms}")
+        if self.max_conns_per_ip < 0 or self.max_buffer_bytes < 1024:
+            raise ConfigError("QUIZ_MAX_CONNS_PER_IP must be >= 0 and QUIZ_MAX_BUFFER >= 1024")
+        if min(self.joins_per_ip_per_s, self.join_burst_per_ip, self.messages_per_s, self.message_burst) <= 0:
+            raise ConfigError("QUIZ_JOIN_RATE, QUIZ_JOIN_BURST, QUIZ_MSG_RATE and QUIZ_MSG_BURST must be > 0")
         if self.host_token is not None and len(self.host_token) < 12:
             raise ConfigError("the host token must be at least 12 characters long")
 

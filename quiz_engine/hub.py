@@ -68,7 +68,7 @@ class Conn:
         self.max_buffer = max_buffer
         self.on_slow: Callable[[Conn], None] | None = None
         self.sent_q: dict[tuple[str, int], int] = {}  # (episode, question) -> mono µs written here
-        proto = getattr(getattr(ws, "_send", None), "__self__", None)
+        proto = _server_protocol(getattr(ws, "_send", None))
         fast = (
             proto is not None
             and hasattr(proto, "transport")
@@ -160,6 +160,27 @@ class Conn:
         self.closed = True
         if self._writer is not None:
             self._writer.cancel()
+
+
+def _server_protocol(send: Any) -> Any:
+    """The ASGI server's protocol object behind a WebSocket's ``send``, if reachable.
+
+    Starlette wraps the ASGI ``send`` in a closure (its exception handling), so the bound
+    method of uvicorn's protocol sits one or more closures down, in a free variable named
+    ``send``. Follow those; None (the queued fallback) if the chain looks different.
+    """
+    for _ in range(8):
+        proto = getattr(send, "__self__", None)
+        if proto is not None:
+            return proto
+        code, cells = getattr(send, "__code__", None), getattr(send, "__closure__", None)
+        if code is None or not cells or "send" not in code.co_freevars:
+            return None
+        try:
+            send = cells[code.co_freevars.index("send")].cell_contents
+        except (ValueError, IndexError):
+            return None
+    return None
 
 
 class Hub:

@@ -15,7 +15,8 @@ from quiz_engine.game.standings import CorrectAnswer, question_winners, rank_sta
 from quiz_engine.store.redis_store import Store
 
 
-def _person(profile: dict[str, Any], player: str) -> dict[str, Any]:
+def person(profile: dict[str, Any], player: str) -> dict[str, Any]:
+    """The profile fields every results row carries (organiser-only: includes the phone)."""
     return {
         "player": player,
         "name": profile.get("name", ""),
@@ -60,14 +61,14 @@ async def episode_results(store: Store, episode: str, one_prize: bool, reserves:
                 "voided": i in voided,
                 "winner": (
                     {
-                        **_person(profiles.get(picked[0].player, {}), picked[0].player),
+                        **person(profiles.get(picked[0].player, {}), picked[0].player),
                         "time_ms": round(picked[0].response_us / 1000, 1),
                     }
                     if picked
                     else None
                 ),
                 "reserves": [
-                    {**_person(profiles.get(a.player, {}), a.player), "time_ms": round(a.response_us / 1000, 1)}
+                    {**person(profiles.get(a.player, {}), a.player), "time_ms": round(a.response_us / 1000, 1)}
                     for a in picked[1:]
                 ],
             }
@@ -87,14 +88,14 @@ async def episode_results(store: Store, episode: str, one_prize: bool, reserves:
         "standings": [
             {
                 "rank": s.rank,
-                **_person(profiles.get(s.score.player, {}), s.score.player),
+                **person(profiles.get(s.score.player, {}), s.score.player),
                 "correct": s.score.correct,
                 "time_ms": round(s.score.total_us / 1000, 1),
             }
             for s in standings
         ],
         "disqualified": [
-            {**_person(profiles.get(p, {}), p), "reason": info.get("reason", "")} for p, info in dq.items()
+            {**person(profiles.get(p, {}), p), "reason": info.get("reason", "")} for p, info in dq.items()
         ],
     }
 

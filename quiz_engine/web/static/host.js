@@ -63,11 +63,22 @@ function refusalText(msg) {
   return msg;
 }
 
+function reasonText(data) {
+  // the machine-readable reason (docs/protocol.md) first; the English message as a fallback
+  if (data.reason === "phase" && data.command && data.phase) {
+    return t("host.not_allowed", { cmd: t(`host.cmd.${data.command}`).replace("…", ""), phase: t(`phase.${data.phase}`) });
+  }
+  if (data.reason && data.reason !== "phase") {
+    const text = t(`refusal.${data.reason}`);
+    if (text && text !== `refusal.${data.reason}`) return text;
+  }
+  return refusalText(data.message || data.error || "");
+}
+
 function reportFailure(r, cmdLabel) {
   if (r.status === 409) {
-    const msg = r.data.message || r.data.error || "";
-    const stale = /moved on|double press/i.test(msg);
-    message(`${t("host.refused", { message: refusalText(msg) })} (409)`, stale ? "warn" : "bad");
+    const stale = r.data.reason === "stale" || /moved on|double press/i.test(r.data.message || "");
+    message(`${t("host.refused", { message: reasonText(r.data) })} (409)`, stale ? "warn" : "bad");
   } else if (r.status === 0) {
     message(t("host.network", { message: r.data.message }), "bad");
   } else if (r.status !== 401) {
@@ -140,7 +151,22 @@ async function refreshState() {
   const r = await api("/api/host/state");
   if (r.ok) {
     state.host = r.data;
+    noteIncidents(r.data.incidents || []);
     render();
+  }
+}
+
+// A Redis outage recorded by any node: tell the host once, with what it overlapped, so the
+// question can be voided and re-run if answers were refused during its window.
+function noteIncidents(incidents) {
+  state.seenIncidents = state.seenIncidents || new Set(incidents.map((i) => `${i.node}:${i.start}`));
+  for (const inc of incidents) {
+    const key = `${inc.node}:${inc.start}`;
+    if (state.seenIncidents.has(key)) continue;
+    state.seenIncidents.add(key);
+    const secs = Math.max(0, Math.round(((inc.end || inc.start) - inc.start) / 100) / 10);
+    const question = inc.question >= 0 ? inc.question + 1 : "–";
+    message(t("host.incident", { secs, question, refused: inc.try_again || 0 }), "warn");
   }
 }
 
@@ -163,6 +189,8 @@ async function loadBanks() {
 // ---------------------------------------------------------------- host socket
 function onFrame(f) {
   if (f.type === "stats") {
+    // Redis back after an outage: the incident is recorded within a second or two
+    if (state.stats && state.stats.redis_ok === false && f.redis_ok) setTimeout(refreshState, 2500);
     state.stats = f;
     renderStats();
     renderTop();
@@ -184,7 +212,7 @@ function renderConn(s) {
 }
 
 // ---------------------------------------------------------------- commands
-const CMD_KEYS = { o: "open", c: "close", r: "reveal", l: "leaderboard", s: "skip", v: "void", f: "finish" };
+const CMD_KEYS = { o: "open", c: "close", r: "reveal", l: "leaderboard", s: "skip", v: "void", a: "rerun", f: "finish" };
 
 async function command(cmd) {
   const st = state.host;
@@ -197,7 +225,7 @@ async function command(cmd) {
   }
   const body = {};
   if (cmd === "open" || cmd === "skip") body.expect = st.episode?.next;
-  if (cmd === "close" && st.question) body.expect = st.question.index;
+  if ((cmd === "close" || cmd === "rerun") && st.question) body.expect = st.question.index;
   if (cmd === "finish") {
     if (!(await confirmDialog({ title: t("host.finish.title"), text: t("host.finish.text"), ok: t("host.finish.confirm") }))) return;
   }

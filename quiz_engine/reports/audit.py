@@ -1,0 +1,111 @@
+"""Dispute support: every answer to one question, in the order Redis received it.
+
+The audit stream is append-only and written by the answer script itself, so its order is
+the arrival order that breaks ties between equal response times, and each entry carries
+the decision (accepted / rejected and why) made at that moment. Phase events (open,
+close, void, reset) are interleaved so a reader sees where the window opened and closed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from quiz_engine.store.redis_store import Store
+
+PHASE_EVENTS = ("open", "close", "void")
+BOUNDARIES = ("create", "reset")
+
+
+def redis_time(value: int) -> str:
+    """UTC wall time of an audit ``now`` (µs for answers, ms for phase events)."""
+    us = value if value > 10**14 else value * 1000
+    return dt.datetime.fromtimestamp(us / 1_000_000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+async def question_audit(store: Store, episode: str, question: int) -> list[dict[str, Any]]:
+    """Rows for one question (0-based), oldest first: answers (``kind`` ans/rej) and events."""
+    entries = await store.audit(episode)
+    q = str(question)
+    picked = [
+        (i, e)
+        for i, e in entries
+        if e.get("e") in BOUNDARIES or (e.get("q") == q and e.get("e") in ("ans", "rej", *PHASE_EVENTS))
+    ]
+    profiles = await store.players(sorted({e["p"] for _, e in picked if "p" in e}))
+    rows: list[dict[str, Any]] = []
+    for entry_id, e in picked:
+        kind = e["e"]
+        row: dict[str, Any] = {"entry": entry_id, "kind": kind, "redis_time": redis_time(int(e.get("now", 0)))}
+        if kind in ("ans", "rej"):
+            profile = profiles.get(e["p"], {})
+            option = int(e.get("o", -1))
+            row.update(
+                player=e["p"],
+                name=profile.get("name", ""),
+                full_name=profile.get("full_name", ""),
+                unit=profile.get("unit", ""),
+                option="ABCDEF"[option] if 0 <= option < 6 else str(option),
+                seq=int(e["s"]) if kind == "ans" else None,
+                time_ms=round(int(e["r"]) / 1000, 3) if kind == "ans" else None,
+                accepted=kind == "ans",
+                correct=e.get("c") == "1" if kind == "ans" else None,
+                reason="" if kind == "ans" else e.get("why", ""),
+            )
+        else:
+            row.update(by=e.get("by", ""), reason=e.get("why", ""))
+        rows.append(row)
+    # boundaries only matter around this question's entries: drop leading/trailing bare ones
+    while rows and rows[-1]["kind"] in BOUNDARIES:
+        rows.pop()
+    return rows
+
+
+def decision(row: dict[str, Any]) -> str:
+    if row["kind"] == "ans":
+        return "accepted, correct" if row["correct"] else "accepted, wrong"
+    if row["kind"] == "rej":
+        return f"rejected: {row['reason']}"
+    return str(row["kind"])
+
+
+AUDIT_CSV_COLUMNS = ["redis_time_utc", "event", "arrival_seq", "player", "name", "full_name", "unit", "option",
+                     "time_ms", "decision", "reason", "by", "audit_id"]
+
+
+def audit_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(AUDIT_CSV_COLUMNS)
+    for r in rows:
+        answer = r["kind"] in ("ans", "rej")
+        w.writerow([
+            r["redis_time"], r["kind"], r.get("seq") or "", r.get("player", ""), r.get("name", ""),
+            r.get("full_name", ""), r.get("unit", ""), r.get("option", ""),
+            "" if r.get("time_ms") is None else r["time_ms"], decision(r) if answer else "", r.get("reason", ""),
+            r.get("by", ""), r["entry"],
+        ])
+    return buf.getvalue()
+
+
+def audit_text(rows: list[dict[str, Any]]) -> str:
+    """The table a secretariat shows in a dispute (arrival order, one line per answer)."""
+    head = f"{'arrival':>7}  {'redis time (UTC)':<26} {'player':<14} {'name':<20} {'opt':>3} {'time ms':>10}"
+    lines = [f"{head}  decision"]
+    n = accepted = 0
+    for r in rows:
+        if r["kind"] not in ("ans", "rej"):
+            by = f" ({r['by']})" if r.get("by") else ""
+            extra = f": {r['reason']}" if r.get("reason") else ""
+            lines.append(f"{'':>7}  {r['redis_time']:<26} --- {r['kind']}{by}{extra}")
+            continue
+        n += 1
+        accepted += r["accepted"]
+        seq = "" if r["seq"] is None else str(r["seq"])
+        ms = "" if r["time_ms"] is None else f"{r['time_ms']:.1f}"
+        lines.append(f"{seq:>7}  {r['redis_time']:<26} {r['player']:<14} {r['name'][:20]:<20} {r['option']:>3} "
+                     f"{ms:>10}  {decision(r)}")
+    lines.append(f"{n} answer(s): {accepted} accepted, {n - accepted} rejected")
+    return "\n".join(lines) + "\n"

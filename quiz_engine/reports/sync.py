@@ -1,0 +1,186 @@
+"""The season definition: bank files define episodes; Redis keeps what was played.
+
+Rule (issue 5): episodes can be re-ordered and a question replaced *before it is played,
+never after*.
+
+- An episode not yet created in Redis (never loaded by the host) simply follows its bank
+  file: edit the file freely, the episode is created from it at its first load.
+- An episode already created keeps the questions it was created with. ``season sync``
+  copies the bank file's current questions into it for every question not played yet
+  (index ≥ the episode's ``next``: neither opened nor skipped) and refuses — naming the
+  question — if the file changes any played one. The change is one Lua script
+  (``store/lua/replace_unplayed.lua``), so it cannot interleave with an ``open``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import orjson
+
+from quiz_engine.banks.model import Bank, Question
+from quiz_engine.errors import NotFound, QuizError
+from quiz_engine.library import episode_key, question_public, question_spec
+from quiz_engine.reports.data import timeline
+from quiz_engine.store import keys as K
+from quiz_engine.store.keys import EpisodeKeys
+from quiz_engine.store.redis_store import Store
+
+
+class SyncRefused(QuizError):
+    """The bank file changes a question that was already played (or the loaded episode)."""
+
+
+def _script(store: Store) -> Any:
+    text = resources.files("quiz_engine.store").joinpath("lua", "replace_unplayed.lua").read_text("utf-8")
+    return store.r.register_script(text)
+
+
+def _episode_meta(bank: Bank, episode_id: str, questions: list[Question]) -> dict[str, Any]:
+    """The same meta the runner writes when it creates an episode (runner.load)."""
+    ep = bank.episode(episode_id)
+    return {
+        "bank": bank.id,
+        "episode": ep.id,
+        "title": ep.title,
+        "bank_title": bank.title,
+        "language": bank.language,
+        "date": ep.date,
+        "sources": [q.source for q in questions],
+        "ids": [q.id for q in questions],
+    }
+
+
+def _encoded(q: Question) -> tuple[str, str]:
+    return question_spec(q), orjson.dumps(question_public(q)).decode()
+
+
+def _differences(old_spec: str, old_pub: dict[str, Any], q: Question) -> list[str]:
+    spec, _ = _encoded(q)
+    new_pub = question_public(q)
+    out = [f for f in ("id", "text", "options", "time_limit") if old_pub.get(f) != new_pub.get(f)]
+    if old_spec.split("|")[0] != spec.split("|")[0]:
+        out.append("answer")
+    return out
+
+
+async def season_show(store: Store, bank: Bank) -> dict[str, Any]:
+    """Every episode of the bank file with each question's status in Redis.
+
+    Status per question: ``unplayed`` (not created or not reached), ``played``, ``skipped``,
+    ``voided``; ``file_differs`` lists fields the bank file now changes (a sync would replace
+    an unplayed question; a played one can never change). Episodes created in Redis but no
+    longer in the file are listed under ``orphans``.
+    """
+    created = {ep: meta for ep, meta in (await store.episodes()).items() if meta.get("bank") == bank.id}
+    loaded = (await store.show()).get("episode", "")
+    rows = []
+    for ep_def in bank.episodes:
+        key = episode_key(bank.id, ep_def.id)
+        questions = bank.episode_questions(ep_def.id)
+        state = await store.state(key) if key in created else {}
+        entry: dict[str, Any] = {
+            "episode": ep_def.id,
+            "key": key,
+            "title": ep_def.title,
+            "date": ep_def.date,
+            "created": bool(state),
+            "loaded": key == loaded,
+            "phase": state.get("phase"),
+            "next": int(state.get("next", 0)),
+            "questions": [],
+        }
+        if not state:
+            entry["questions"] = [
+                {"index": i, "id": q.id, "status": "unplayed", "file_differs": []} for i, q in enumerate(questions)
+            ]
+            rows.append(entry)
+            continue
+        count = int(state.get("count", 0))
+        specs = await store.r.hgetall(EpisodeKeys(key).qspec)
+        pubs = await store.public_questions(key)
+        voided = await store.voided(key)
+        tl = timeline(await store.audit(key), count)
+        nxt = entry["next"]
+        for i in range(max(count, len(questions))):
+            pub = pubs[i] if i < count else {}
+            if i >= count:
+                status = "new in file"
+            elif i in voided:
+                status = "voided"
+            elif i in tl.skipped:
+                status = "skipped"
+            elif i < nxt:
+                status = "played"
+            else:
+                status = "unplayed"
+            if i < len(questions):
+                diff = _differences(specs.get(str(i), ""), pub, questions[i]) if i < count else ["new"]
+            else:
+                diff = ["removed from file"]
+            entry["questions"].append(
+                {
+                    "index": i,
+                    "id": pub.get("id") or (questions[i].id if i < len(questions) else ""),
+                    "status": status,
+                    "answers": int(await store.r.hget(EpisodeKeys(key).counts(i), "n") or 0) if i < nxt else 0,
+                    "file_differs": diff,
+                }
+            )
+        rows.append(entry)
+    listed = {episode_key(bank.id, e.id) for e in bank.episodes}
+    return {"bank": bank.id, "title": bank.title, "episodes": rows, "orphans": sorted(set(created) - listed)}
+
+
+async def season_sync(store: Store, bank: Bank, episode_id: str, actor: str = "cli") -> dict[str, Any]:
+    """Replace the unplayed questions of a created episode with the bank file's current ones.
+
+    Returns ``{"episode", "next", "changed": [indices]}``; raises :class:`SyncRefused` if a
+    played question would change (or the episode is the one loaded on the server: the
+    running server keeps the questions of its loaded episode in memory).
+    """
+    questions = bank.episode_questions(episode_id)
+    key = episode_key(bank.id, episode_id)
+    k = EpisodeKeys(key)
+    state = await store.state(key)
+    if not state:
+        raise NotFound(
+            f"episode {key!r} is not created in Redis yet: nothing to sync, it will be created "
+            "from the bank file when the host loads it"
+        )
+    if (await store.show()).get("episode") == key:
+        raise SyncRefused(
+            f"episode {key!r} is the one loaded on the server; load another episode in the host panel, "
+            "sync, then load it again"
+        )
+    old_meta = await store.meta(key)
+    nxt = int(state.get("next", 0))
+    meta = _episode_meta(bank, episode_id, questions)
+    # played questions keep their recorded source/id lines even if only the citation was edited
+    for field_name in ("sources", "ids"):
+        old = list(old_meta.get(field_name) or [])
+        meta[field_name] = [old[i] if i < nxt and i < len(old) else v for i, v in enumerate(meta[field_name])]
+    args: list[Any] = [orjson.dumps(meta).decode(), len(questions), actor]
+    for q in questions:
+        args += list(_encoded(q))
+    raw = await _script(store)(keys=[k.state, k.qspec, k.qpub, k.meta, k.audit], args=args)
+    if int(raw[0]) != 1:
+        reason, index = str(raw[1]), int(raw[2])
+        if reason == "played_removed":
+            raise SyncRefused(
+                f"{key}: the bank file now has {len(questions)} question(s) but {nxt} were already played; "
+                "played questions can never be removed"
+            )
+        if reason == "played_changed":
+            specs = await store.r.hgetall(k.qspec)
+            pubs = await store.public_questions(key)
+            fields = _differences(specs.get(str(index), ""), pubs[index], questions[index])
+            raise SyncRefused(
+                f"{key}: question {index + 1} (id {pubs[index].get('id', '?')!r}) was already played; the bank "
+                f"file changes its {', '.join(fields) or 'definition'} — a played question can never change. "
+                f"Restore it in the file (question {index + 1} of episode {episode_id!r})."
+            )
+        raise NotFound(f"episode {key!r} does not exist")
+    await store.r.hset(K.EPISODES, key, orjson.dumps(meta).decode())
+    return {"episode": key, "next": int(raw[1]), "changed": [int(x) for x in raw[2:]], "count": len(questions)}
