@@ -12,6 +12,7 @@ import io
 from typing import Any
 
 from quiz_engine.game.standings import CorrectAnswer, question_winners, rank_standings
+from quiz_engine.review import episode_flags
 from quiz_engine.store.redis_store import Store
 
 
@@ -26,7 +27,8 @@ def person(profile: dict[str, Any], player: str) -> dict[str, Any]:
     }
 
 
-async def episode_results(store: Store, episode: str, one_prize: bool, reserves: int = 3) -> dict[str, Any]:
+async def episode_results(store: Store, episode: str, one_prize: bool, reserves: int = 3,
+                          fast_answer_ms: int = 300, flag_top: int = 20) -> dict[str, Any]:
     """Everything the winners report needs for one episode; ``phase`` is None if it does not exist.
 
     Prizes and standings come from :mod:`quiz_engine.game.standings` (the one statement of
@@ -44,6 +46,14 @@ async def episode_results(store: Store, episode: str, one_prize: bool, reserves:
     standings = rank_standings(await store.scores(episode), dq)
     ids = {a.player for w in winners for a in w} | {s.score.player for s in standings} | set(dq)
     profiles = await store.players(sorted(ids))
+    # review flags for everyone who could receive a prize (winners, reserves, top of the standings)
+    candidates = {a.player for w in winners for a in w} | {s.score.player for s in standings[:flag_top]}
+    flags = {p: [str(f) for f in fs] for p, fs in
+             (await episode_flags(store, episode, candidates, fast_answer_ms)).items()}
+
+    def who(player: str) -> dict[str, Any]:
+        return {**person(profiles.get(player, {}), player), "flags": flags.get(player, [])}
+
     questions = []
     for i in range(played):
         counts, total = await store.counts(episode, i, specs[i][1])
@@ -60,17 +70,9 @@ async def episode_results(store: Store, episode: str, one_prize: bool, reserves:
                 "correct_answers": len(per_q[i]),
                 "voided": i in voided,
                 "winner": (
-                    {
-                        **person(profiles.get(picked[0].player, {}), picked[0].player),
-                        "time_ms": round(picked[0].response_us / 1000, 1),
-                    }
-                    if picked
-                    else None
+                    {**who(picked[0].player), "time_ms": round(picked[0].response_us / 1000, 1)} if picked else None
                 ),
-                "reserves": [
-                    {**person(profiles.get(a.player, {}), a.player), "time_ms": round(a.response_us / 1000, 1)}
-                    for a in picked[1:]
-                ],
+                "reserves": [{**who(a.player), "time_ms": round(a.response_us / 1000, 1)} for a in picked[1:]],
             }
         )
     return {
@@ -88,7 +90,7 @@ async def episode_results(store: Store, episode: str, one_prize: bool, reserves:
         "standings": [
             {
                 "rank": s.rank,
-                **person(profiles.get(s.score.player, {}), s.score.player),
+                **who(s.score.player),
                 "correct": s.score.correct,
                 "time_ms": round(s.score.total_us / 1000, 1),
             }
@@ -150,7 +152,7 @@ def results_csv(results: dict[str, Any]) -> str:
                     p["phone"],
                     p["time_ms"],
                     "",
-                    "winner" if place == 1 else "reserve",
+                    "; ".join(["winner" if place == 1 else "reserve", *(f"review {f}" for f in p.get("flags", []))]),
                 ]
             )
     for s in results["standings"]:
@@ -166,7 +168,7 @@ def results_csv(results: dict[str, Any]) -> str:
                 s["phone"],
                 s["time_ms"],
                 s["correct"],
-                "",
+                "; ".join(f"review {f}" for f in s.get("flags", [])),
             ]
         )
     for d in results["disqualified"]:

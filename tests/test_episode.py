@@ -312,3 +312,27 @@ async def test_disqualify_moves_prize(server: ServerProc) -> None:
         assert host.get("/api/host/verify").json()["ok"]
     await a.close()
     await b.close()
+
+
+async def test_review_flags_reach_the_winners_export(server: ServerProc) -> None:
+    bots = [await Client.connect(f"{server.ws}/ws/viewer") for _ in range(5)]
+    for i, b in enumerate(bots):
+        await b.join(f"bot{i}")
+    server.cmd("open")
+    for b in bots:
+        await b.expect("question")
+    assert (await bots[0].answer(0, 1))["time_ms"] < 300  # faster than a person can read
+    await asyncio.sleep(0.5)
+    for b in bots[1:]:
+        assert (await b.answer(0, 1))["ok"]
+    server.cmd("close")
+    with server.host() as host:
+        results = host.get("/api/host/results").json()
+        winner = results["questions"][0]["winner"]
+        assert winner["name"] == "bot0"
+        assert any(f.startswith("too_fast") for f in winner["flags"])
+        assert all(any(f.startswith("shared_ip") for f in s["flags"]) for s in results["standings"])
+        csv_text = host.get("/api/host/results?format=csv").text
+        assert "review too_fast" in csv_text
+    for b in bots:
+        await b.close()

@@ -40,7 +40,7 @@ def _person(p: dict[str, Any]) -> list[Any]:
 def _question_prizes(episodes: list[dict[str, Any]], L: dict[str, str], with_episode: bool) -> Table:
     cols: list[tuple[str, Kind]] = [(L["episode"], "text")] if with_episode else []
     cols += [(L["question"], "int"), (L["text"], "text"), (L["place"], "text"), *_person_cols(L),
-             (L["time_s"], "seconds"), (L["player"], "text")]
+             (L["time_s"], "seconds"), (L["flags"], "text"), (L["player"], "text")]
     t = Table(L["sheet_question_prizes"], cols)
     for res in episodes:
         lead = [res["episode"]] if with_episode else []
@@ -48,10 +48,11 @@ def _question_prizes(episodes: list[dict[str, Any]], L: dict[str, str], with_epi
             entries = ([q["winner"]] if q["winner"] else []) + q["reserves"]
             if not entries:
                 why = L["voided"] if q["voided"] else L["no_correct"]
-                t.rows.append([*lead, q["index"] + 1, q["text"], why, "", "", "", "", None, ""])
+                t.rows.append([*lead, q["index"] + 1, q["text"], why, "", "", "", "", None, "", ""])
             for place, p in enumerate(entries):
                 label = L["winner"] if place == 0 else L["reserve_n"].format(n=place)
-                t.rows.append([*lead, q["index"] + 1, q["text"], label, *_person(p), _sec(p["time_ms"]), p["player"]])
+                t.rows.append([*lead, q["index"] + 1, q["text"], label, *_person(p), _sec(p["time_ms"]),
+                               "; ".join(p.get("flags", [])), p["player"]])
     return t
 
 
@@ -61,7 +62,7 @@ def _standings(name: str, items: list[tuple[str, list[dict[str, Any]]]], L: dict
     cols += [(L["rank"], "int"), *_person_cols(L), (L["correct"], "int"), (L["total_time_s"], "seconds")]
     if with_count:
         cols.append((L["episodes_played"], "int"))
-    cols.append((L["player"], "text"))
+    cols += [(L["flags"], "text"), (L["player"], "text")]
     t = Table(name, cols)
     for ep, standings in items:
         for s in standings:
@@ -69,7 +70,7 @@ def _standings(name: str, items: list[tuple[str, list[dict[str, Any]]]], L: dict
             row += [s["rank"], *_person(s), s["correct"], _sec(s["time_ms"])]
             if with_count:
                 row.append(s.get("episodes", 0))
-            t.rows.append([*row, s["player"]])
+            t.rows.append([*row, "; ".join(s.get("flags", [])), s["player"]])
     return t
 
 

@@ -62,7 +62,8 @@ async def report_response(runner: Runner, file: str, body: dict[str, Any]) -> Re
             data = await season_results(runner.store, season, runner.one_prize, reserves=reserves,
                                         one_episode_prize=str(body.get("one_episode_prize", "")) in ("1", "true"))
         else:
-            data = await episode_results(runner.store, episode, runner.one_prize, reserves=reserves)
+            data = await episode_results(runner.store, episode, runner.one_prize, reserves=reserves,
+                                         fast_answer_ms=runner.settings.fast_answer_ms)
             if not data.get("phase"):
                 raise NotFound(f"episode {episode!r} not found")
         top = _int_param(body, "top", HTML_TOP_DEFAULT if fmt == "html" else None)

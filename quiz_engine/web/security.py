@@ -76,7 +76,8 @@ def public_origin(public_url: str | None) -> tuple[str, ...]:
 
 
 def origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...], public: tuple[str, ...] = ()) -> bool:
-    """WebSocket handshakes: the Origin must be listed, or (with no list) be this host.
+    """WebSocket handshakes: the Origin must be this host, the public URL's, or be listed
+    (``--allowed-origin``; the list adds origins, as docs/protocol.md says).
 
     Clients that send no Origin (native apps, scripts) are allowed; browsers always send one.
     Comparison is exact (scheme, host and port), so look-alikes such as
@@ -87,8 +88,8 @@ def origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...], public: tuple
         return True
     if origin in public:
         return True
-    if allowed:
-        return origin in allowed or "*" in allowed
+    if allowed and (origin in allowed or "*" in allowed):
+        return True
     if origin == "null":
         return False
     host = conn.headers.get("host", "")

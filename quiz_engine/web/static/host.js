@@ -498,7 +498,11 @@ function dqButton(p) {
 }
 
 function personCells(p) {
-  return [h("td", {}, h("b", {}, p.name || "")), h("td", {}, p.full_name || ""), h("td", {}, p.unit || ""),
+  // review flags (docs/operations.md): a reason to look before giving the prize, not a verdict
+  const flags = (p.flags || []).length
+    ? h("div.flags", { title: p.flags.join("\n") }, h("span.flag", {}, `⚑ ${t("host.flags")}`), ...p.flags.map((f) => h("div.flag-detail", {}, f)))
+    : null;
+  return [h("td", {}, h("b", {}, p.name || ""), flags), h("td", {}, p.full_name || ""), h("td", {}, p.unit || ""),
     h("td.num", {}, p.phone || "")];
 }
 

@@ -154,6 +154,7 @@ export default {
   "host.cmd.skip": "Skip next",
   "host.cmd.void": "Void",
   "host.cmd.rerun": "Re-run",
+  "host.flags": "Review",
   "host.incident": "Redis was unreachable for {secs} s (question {question}, {refused} answers refused with “try again”). Consider Void then Re-run.",
   "host.cmd.finish": "Finish",
   "host.cmd.reset": "Reset…",

@@ -162,6 +162,7 @@ export default {
   "host.cmd.skip": "Bỏ câu tiếp",
   "host.cmd.void": "Hủy câu",
   "host.cmd.rerun": "Chạy lại câu",
+  "host.flags": "Cần xem xét",
   "host.incident": "Mất kết nối Redis trong {secs} giây (câu {question}, {refused} câu trả lời bị từ chối “thử lại”). Có thể Hủy câu rồi Chạy lại câu.",
   "host.cmd.finish": "Kết thúc tập",
   "host.cmd.reset": "Làm lại tập…",
