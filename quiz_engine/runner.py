@@ -311,7 +311,9 @@ class Runner:
                         if message.get("type") != "message":
                             continue
                         event = orjson.loads(message["data"])
-                        await self._sync(force=event.get("kind") in ("show", "dq"))
+                        if event.get("kind") == "questions" and event.get("ep") == self.view.episode:
+                            await self._reload_questions()
+                        await self._sync(force=event.get("kind") in ("show", "dq", "questions"))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep listening; the poll covers the gap
@@ -391,6 +393,13 @@ class Runner:
             self.view.questions = await self.store.public_questions(ep)
             self.view.specs = await self.store.question_specs(ep)
 
+    async def _reload_questions(self) -> None:
+        """Re-read the episode's questions (``season sync`` may replace unplayed ones)."""
+        ep = self.view.episode
+        self.view.meta = await self.store.meta(ep)
+        self.view.questions = await self.store.public_questions(ep)
+        self.view.specs = await self.store.question_specs(ep)
+
     async def _apply(self, broadcast: bool) -> None:
         """Build the frames of the current phase and (if it changed) send them."""
         v = self.view
@@ -408,6 +417,8 @@ class Runner:
             v.question_frame = v.reveal_frame = None
             v.top, v.standings = [], {}
         elif phase is Phase.QUESTION:
+            if broadcast:  # the bank may have been synced since load: show exactly what was opened
+                await self._reload_questions()
             frame = F.question(seq, ep, idx, count, v.questions[idx], v.num("release_at"), v.num("deadline"), now)
             v.question_frame, v.reveal_frame = frame, None
             host_frame = F.host_question(frame, v.specs[idx][0], _source(v.meta, idx))
@@ -653,7 +664,9 @@ class Runner:
             snap["question"] = q
             snap["release_at"] = v.num("release_at")
             snap["deadline"] = v.num("deadline")
-        if phase is Phase.CLOSED and v.frame is not None:
+        # (mid-transition the mirrored state may already say "closed" while the closed frame is
+        # still being built: the frame that follows carries the numbers)
+        if phase is Phase.CLOSED and v.frame is not None and v.frame.get("type") == "closed":
             snap["closed"] = {k: v.frame[k] for k in ("answers", "voided")}
         if phase in (Phase.REVEALED,) and v.reveal_frame is not None:
             snap["result"] = {k: val for k, val in v.reveal_frame.items() if k not in ("type", "seq")}

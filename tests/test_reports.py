@@ -430,12 +430,8 @@ async def test_sync_replaces_unplayed_questions_and_refuses_played(
     assert (await v.answer(0, 1))["ok"]
     assert server.cmd("close").status_code == 200
 
-    # the loaded episode is refused (the running server holds its questions in memory)
+    # the loaded episode syncs in place between questions: running nodes re-read its questions
     bank_file.write_text(bank_file.read_text().replace("Câu hỏi thử số ba?", "Câu hỏi thay thế số ba?"))
-    refused = cli("season", "sync", "season/e1")
-    assert refused.returncode == 2 and "loaded on the server" in refused.stderr
-    with server.host() as host:
-        assert host.post("/api/host/load", json={"bank": "season", "episode": "e2"}).status_code == 200
 
     show = cli("season", "show", "season")
     assert show.returncode == 0, show.stderr
@@ -457,13 +453,16 @@ async def test_sync_replaces_unplayed_questions_and_refuses_played(
     ok = cli("season", "sync", "season/e1")
     assert ok.returncode == 0 and "replaced: 2" in ok.stdout, ok.stdout + ok.stderr
 
-    # the host plays on with the replaced questions
+    # the host plays on with the replaced questions, without reloading the episode
     with server.host() as host:
-        assert host.post("/api/host/load", json={"bank": "season", "episode": "e1"}).status_code == 200
+        assert host.get("/api/host/state").json()["next_question"]["text"] == "Câu hỏi thay thế số hai?"
         assert host.post("/api/host/reveal").status_code == 200
     assert server.cmd("open", expect=1).status_code == 200
     q2 = await v.expect("question", index=1)
     assert q2["text"] == "Câu hỏi thay thế số hai?"
+    # while a question is open, sync is refused
+    refused = cli("season", "sync", "season/e1")
+    assert refused.returncode == 2 and "open right now" in refused.stderr
     with server.host() as host:
         assert host.get("/api/host/verify").json()["ok"]
     status = cli("season", "show", "season", "--format", "json")

@@ -137,8 +137,7 @@ async def season_sync(store: Store, bank: Bank, episode_id: str, actor: str = "c
     """Replace the unplayed questions of a created episode with the bank file's current ones.
 
     Returns ``{"episode", "next", "changed": [indices]}``; raises :class:`SyncRefused` if a
-    played question would change (or the episode is the one loaded on the server: the
-    running server keeps the questions of its loaded episode in memory).
+    played question would change, or while a question of the episode is open.
     """
     questions = bank.episode_questions(episode_id)
     key = episode_key(bank.id, episode_id)
@@ -149,11 +148,9 @@ async def season_sync(store: Store, bank: Bank, episode_id: str, actor: str = "c
             f"episode {key!r} is not created in Redis yet: nothing to sync, it will be created "
             "from the bank file when the host loads it"
         )
-    if (await store.show()).get("episode") == key:
-        raise SyncRefused(
-            f"episode {key!r} is the one loaded on the server; load another episode in the host panel, "
-            "sync, then load it again"
-        )
+    loaded = (await store.show()).get("episode") == key
+    if loaded and state.get("phase") == "question":
+        raise SyncRefused(f"episode {key!r} has a question open right now; sync between questions")
     old_meta = await store.meta(key)
     nxt = int(state.get("next", 0))
     meta = _episode_meta(bank, episode_id, questions)
@@ -183,4 +180,6 @@ async def season_sync(store: Store, bank: Bank, episode_id: str, actor: str = "c
             )
         raise NotFound(f"episode {key!r} does not exist")
     await store.r.hset(K.EPISODES, key, orjson.dumps(meta).decode())
+    if loaded:  # running nodes re-read the questions (the host panel shows the new next question)
+        await store.publish({"kind": "questions", "ep": key})
     return {"episode": key, "next": int(raw[1]), "changed": [int(x) for x in raw[2:]], "count": len(questions)}
