@@ -30,6 +30,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _REDIS_DOWN = (rexc.ConnectionError, rexc.TimeoutError, OSError)
+MAX_REDIS_CONNECTIONS = 200  # per process
 
 
 def redis_guard(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
@@ -124,10 +125,14 @@ class Store:
 
     @classmethod
     def from_url(cls, url: str) -> Store:
-        client = aioredis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3, health_check_interval=10
+        # A blocking pool: a burst of more concurrent calls than connections waits (up to 5 s)
+        # for a free one. redis-py's default pool holds 100 and refuses the 101st with "Too many
+        # connections", which reached viewers as "unavailable" on a healthy Redis.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3, health_check_interval=10,
+            max_connections=MAX_REDIS_CONNECTIONS, timeout=5,
         )
-        return cls(client)
+        return cls(aioredis.Redis.from_pool(pool))
 
     async def close(self) -> None:
         await self.r.aclose()
