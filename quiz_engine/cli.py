@@ -133,8 +133,9 @@ def _serve(args: argparse.Namespace) -> int:
         "ws": "websockets-sansio",
         "ws_max_size": MAX_FRAME_BYTES,
         "ws_per_message_deflate": False,
-        "ws_ping_interval": 20,
-        "ws_ping_timeout": 20,
+        # protocol-level keepalive: every ping costs CPU on every socket, so not too often
+        "ws_ping_interval": 60,
+        "ws_ping_timeout": 30,
         "lifespan": "on",
         "log_level": args.log_level,
         "timeout_graceful_shutdown": 5,

@@ -76,10 +76,12 @@ class Conn:
             and not getattr(proto.conn, "extensions", [])
         )
         self._proto: Any = proto if fast else None
-        self._queue: deque[bytes] = deque()
-        self._wake = asyncio.Event()
+        # the queue, event and writer task exist only on the fallback path (memory per socket)
+        self._queue: deque[bytes] | None = None
+        self._wake: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
         if not fast:
+            self._queue, self._wake = deque(), asyncio.Event()
             self._writer = asyncio.get_running_loop().create_task(self._drain())
 
     @property
@@ -101,6 +103,7 @@ class Conn:
                 return False
             transport.write(prepared.wire(self.codec))
             return True
+        assert self._queue is not None and self._wake is not None
         if sum(len(b) for b in self._queue) > self.max_buffer:
             self.cut_off()
             return False
@@ -127,7 +130,8 @@ class Conn:
                 proto.close_sent = True
             proto.transport.abort()
         else:
-            self._queue.clear()
+            if self._queue is not None:
+                self._queue.clear()
             asyncio.get_running_loop().create_task(self._close(CLOSE_SLOW_CONSUMER, "slow consumer"))
 
     async def close(self, code: int, reason: str = "") -> None:
@@ -143,6 +147,7 @@ class Conn:
             await self.ws.close(code, reason)
 
     async def _drain(self) -> None:
+        assert self._queue is not None and self._wake is not None
         try:
             while not self.closed:
                 await self._wake.wait()

@@ -378,7 +378,7 @@ class Runner:
             changed = seq != self.view.seq
             self.view.state = state  # skip/rerun change 'next' without a new phase frame
             self.view.seq = seq
-            if changed or self.view.frame is None or force:
+            if changed or self.view.frame is None:
                 await self._apply(broadcast=changed)
 
     async def _switch_episode(self, ep: str) -> None:

@@ -58,17 +58,17 @@ export class QuizSocket {
       this.attempt = 0;
       this.lastPong = Date.now();
       this.setStatus("open");
+      this.pings = 0;
       this.ping();
-      clearInterval(this.pingTimer);
-      this.pingTimer = setInterval(() => this.heartbeat(), 4000);
+      this.nextHeartbeat();
       this.h.onOpen?.();
     };
     ws.onmessage = (ev) => {
       if (ws !== this.ws || typeof ev.data !== "string") return;
       let frame;
       try { frame = JSON.parse(ev.data); } catch { return; }
+      this.lastPong = Date.now(); // any frame proves the socket is alive
       if (frame.type === "pong") {
-        this.lastPong = Date.now();
         this.clock.pong(frame);
         return;
       }
@@ -79,7 +79,7 @@ export class QuizSocket {
     };
     ws.onclose = (ev) => {
       if (ws !== this.ws) return;
-      clearInterval(this.pingTimer);
+      clearTimeout(this.pingTimer);
       this.ws = null;
       if (this.stopped) return;
       this.schedule(ev.code, ev.reason);
@@ -112,9 +112,18 @@ export class QuizSocket {
     }
   }
 
+  // A few quick pings right after connecting pin down the clock offset; after that one every
+  // 15 s is enough to notice a dead socket (tens of thousands of phones pinging every few
+  // seconds would cost the server more than the quiz itself).
+  nextHeartbeat() {
+    clearTimeout(this.pingTimer);
+    this.pingTimer = setTimeout(() => this.heartbeat(), this.pings < 5 ? 1000 : 15000);
+  }
+
   heartbeat() {
-    // No pong for 12 s: the socket is dead without knowing it (e.g. Wi-Fi → mobile data).
-    if (this.ws && Date.now() - this.lastPong > 12000) {
+    // Nothing heard for 35 s: the socket is dead without knowing it (e.g. Wi-Fi → mobile data).
+    // Returning to the page or the network coming back checks at once (kick).
+    if (this.ws && Date.now() - this.lastPong > 35000) {
       const ws = this.ws;
       this.ws = null;
       try { ws.close(4000, "heartbeat timeout"); } catch { /* ignore */ }
@@ -122,9 +131,13 @@ export class QuizSocket {
       return;
     }
     this.ping();
+    this.nextHeartbeat();
   }
 
-  ping() { this.send({ type: "ping", t: Date.now() }); }
+  ping() {
+    this.pings = (this.pings || 0) + 1;
+    this.send({ type: "ping", t: Date.now() });
+  }
 
   send(frame) {
     if (!this.ws || this.ws.readyState !== 1) return false;
@@ -144,7 +157,7 @@ export class QuizSocket {
   close() {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearInterval(this.pingTimer);
+    clearTimeout(this.pingTimer);
     if (this.ws) this.ws.close(1000);
     this.ws = null;
   }
