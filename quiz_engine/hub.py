@@ -30,7 +30,7 @@ from quiz_engine.protocol.codes import CLOSE_SLOW_CONSUMER
 log = logging.getLogger("quiz_engine.hub")
 
 DEFAULT_MAX_BUFFER = 256 * 1024
-FANOUT_CHUNK = 2000  # sockets written between yields to the event loop
+FANOUT_CHUNK = 5000  # sockets written between yields to the event loop (few: delivery latency first)
 
 
 class Role(StrEnum):

@@ -599,10 +599,9 @@ class Runner:
 
     async def _flush_first_sends(self, key: tuple[str, int]) -> None:
         """Keep first-delivery times in Redis, so a reconnect to any node keeps its clock."""
-        sent = self.first_sent.get(key, {})
-        entries = [(p, f"{self.clock.boot}|{t}|{self.clock.est_us(t)}") for p, t in sent.items()]
+        entries = list(self.first_sent.get(key, {}).items())
         with contextlib.suppress(RedisUnavailable):
-            await self.store.record_first_sends(key[0], key[1], entries)
+            await self.store.record_first_sends(key[0], key[1], self.clock.boot, self.clock.offset_us, entries)
 
     # --- viewers --------------------------------------------------------------------
     async def join(self, conn: Conn, frame: Join | Resume) -> dict[str, Any]:
@@ -697,9 +696,7 @@ class Runner:
 
     async def _flush_one(self, key: tuple[str, int], player: str, t: int) -> None:
         with contextlib.suppress(RedisUnavailable):
-            await self.store.record_first_sends(
-                key[0], key[1], [(player, f"{self.clock.boot}|{t}|{self.clock.est_us(t)}")]
-            )
+            await self.store.record_first_sends(key[0], key[1], self.clock.boot, self.clock.offset_us, [(player, t)])
 
     async def answer(self, conn: Conn, frame: Answer, arrival_us: int) -> dict[str, Any]:
         if conn.player is None:

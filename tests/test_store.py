@@ -121,7 +121,8 @@ async def test_retry_with_same_request_id_is_stored_once(store: Store) -> None:
 async def test_first_send_is_kept_across_nodes(store: Store) -> None:
     await store.transition(EP, Command.OPEN)
     # node 1 delivered the question at mono 1_000_000 (est. Redis time 5_000_000)
-    await store.record_first_sends(EP, 0, [("a", "node1|1000000|5000000")])
+    await store.record_first_sends(EP, 0, "node1", 4_000_000, [("a", 1_000_000)])
+    await store.record_first_sends(EP, 0, "node1", 4_000_000, [("a", 3_000_000)])  # never overwritten
     # the player reconnects to node 2 and answers there; node 2 saw its own (later) delivery
     r = AnswerRequest(EP, "a", 0, 1, "node2", 77_000_000, 5_600_000, 76_900_000, 5_500_000, "node2:1")
     [res] = await answer(store, r)

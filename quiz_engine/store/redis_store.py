@@ -122,6 +122,7 @@ class Store:
         self._reset: AsyncScript = client.register_script(_script_text("reset.lua"))
         self._dq: AsyncScript = client.register_script(_script_text("disqualify.lua"))
         self._rerun: AsyncScript = client.register_script(_script_text("rerun.lua"))
+        self._first_sends: AsyncScript = client.register_script(_script_text("first_sends.lua"))
         self.round_trips = 0  # pipelines/calls sent for answers (for the batching benchmark)
 
     @classmethod
@@ -328,16 +329,21 @@ class Store:
         return [r if r is not None else AnswerResult(False, "try_again") for r in out]
 
     @redis_guard
-    async def record_first_sends(self, episode: str, question: int, entries: Sequence[tuple[str, str]]) -> None:
-        """HSETNX each player's first delivery (boot|mono|est) so other nodes keep the clock."""
+    async def record_first_sends(self, episode: str, question: int, boot: str, offset_us: int,
+                                 entries: Sequence[tuple[str, int]]) -> None:
+        """Keep each player's first delivery (node monotonic µs) so other nodes keep the clock.
+
+        One script call per 2,000 players (HSETNX in a loop): a command per player would cost
+        more client CPU than the answers arriving at the same moment.
+        """
         key = EpisodeKeys(episode).sent(question)
-        for start in range(0, len(entries), 500):
+        for start in range(0, len(entries), 2000):
             if start:
-                await asyncio.sleep(0.01)  # in the background of an answer burst: leave room for it
-            pipe = self.r.pipeline(transaction=False)
-            for player, value in entries[start : start + 500]:
-                pipe.hsetnx(key, player, value)
-            await pipe.execute()
+                await asyncio.sleep(0.005)  # in the background of an answer burst: leave room for it
+            args: list[Any] = [boot, offset_us]
+            for player, mono in entries[start : start + 2000]:
+                args += [player, mono]
+            await self._first_sends(keys=[key], args=args)
 
     @redis_guard
     async def player_answer(self, episode: str, question: int, player: str) -> tuple[int, int, int, str] | None:
