@@ -5,6 +5,7 @@
 import { t, applyI18n, letter, fmtTime, fmtInt } from "/static/i18n/index.js";
 import { QuizSocket, SeqTracker, PHASE_FRAMES } from "/static/js/socket.js";
 import { $, h, clear, show, cssVar } from "/static/js/dom.js";
+import { applyPhaseFrame } from "/static/js/phase.js";
 
 const params = new URLSearchParams(location.search);
 const token = params.get("token") || "";
@@ -46,26 +47,7 @@ function onFrame(f) {
     sock.send({ type: "sync" });
     return;
   }
-  switch (f.type) {
-    case "lobby":
-      Object.assign(state, { phase: "lobby", episode: f.episode || state.episode, question: null, result: null, closed: null });
-      break;
-    case "question":
-      Object.assign(state, { phase: "question", question: f, closed: null, result: null });
-      break;
-    case "closed":
-      Object.assign(state, { phase: "closed", closed: f });
-      break;
-    case "reveal":
-      Object.assign(state, { phase: "revealed", result: f });
-      break;
-    case "leaderboard":
-      Object.assign(state, { phase: "leaderboard", top: f.top || [], players: f.players || 0 });
-      break;
-    case "finished":
-      Object.assign(state, { phase: "finished", top: f.top || [], players: f.players || 0, winner: f.winner || null });
-      break;
-  }
+  applyPhaseFrame(state, f);
   render();
 }
 

@@ -24,6 +24,22 @@ def question_public(q: Question) -> dict[str, Any]:
     return {"id": q.id, "text": q.text, "options": list(q.options), "time_limit": q.time_limit}
 
 
+def episode_meta(bank: Bank, episode_id: str) -> dict[str, Any]:
+    """What Redis keeps about an episode beside its questions (titles, sources, ids)."""
+    ep = bank.episode(episode_id)
+    questions = bank.episode_questions(episode_id)
+    return {
+        "bank": bank.id,
+        "episode": ep.id,
+        "title": ep.title,
+        "bank_title": bank.title,
+        "language": bank.language,
+        "date": ep.date,
+        "sources": [q.source for q in questions],
+        "ids": [q.id for q in questions],
+    }
+
+
 class BankLibrary:
     def __init__(self, paths: list[Path]) -> None:
         self.banks: dict[str, Bank] = {}

@@ -31,7 +31,7 @@ from quiz_engine.game.phases import Command, Phase, allowed_commands
 from quiz_engine.game.standings import Standing, question_winners, rank_standings
 from quiz_engine.hub import Conn, Hub, Role
 from quiz_engine.ingest import AnswerIngest
-from quiz_engine.library import BankLibrary, episode_key, question_public, question_spec
+from quiz_engine.library import BankLibrary, episode_key, episode_meta, question_public, question_spec
 from quiz_engine.limits import ConnCounter, PerIp
 from quiz_engine.protocol import server_frames as F
 from quiz_engine.protocol.codec import Prepared
@@ -214,19 +214,9 @@ class Runner:
         if self.view.episode and self.view.phase is Phase.QUESTION:
             raise PhaseError("question", "load", "close the open question before loading another episode")
         bank = self.library.bank(bank_id)
-        ep_def = bank.episode(episode_id)
         questions = bank.episode_questions(episode_id)
         key = episode_key(bank_id, episode_id)
-        meta = {
-            "bank": bank.id,
-            "episode": ep_def.id,
-            "title": ep_def.title,
-            "bank_title": bank.title,
-            "language": bank.language,
-            "date": ep_def.date,
-            "sources": [q.source for q in questions],
-            "ids": [q.id for q in questions],
-        }
+        meta = episode_meta(bank, episode_id)
         await self.store.create_episode(key, meta, [(question_spec(q), question_public(q)) for q in questions])
         await self.store.set_show(episode=key)
         await self.store.publish({"kind": "show"})

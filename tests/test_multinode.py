@@ -35,11 +35,11 @@ async def test_two_nodes_one_episode(make_server: Any) -> None:
         frames = await asyncio.gather(*(v.expect("question", index=q) for v in viewers))
         assert len({f["deadline"] for f in frames}) == 1
 
-        async def answer(i: int, v: Client) -> dict[str, Any]:
+        async def answer(i: int, v: Client, q: int) -> dict[str, Any]:
             await asyncio.sleep(0.05 + 0.08 * ((i * 7 + q * 5) % 12))
             return await v.answer(q, [1, 0][q] if i % 3 else 2)
 
-        acks = await asyncio.gather(*(answer(i, v) for i, v in enumerate(viewers)))
+        acks = await asyncio.gather(*(answer(i, v, q) for i, v in enumerate(viewers)))
         assert all(ack["ok"] for ack in acks)
         # closing through node B works just the same
         assert b.cmd("close").status_code == 200

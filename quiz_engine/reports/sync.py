@@ -21,7 +21,7 @@ import orjson
 
 from quiz_engine.banks.model import Bank, Question
 from quiz_engine.errors import NotFound, QuizError
-from quiz_engine.library import episode_key, question_public, question_spec
+from quiz_engine.library import episode_key, episode_meta, question_public, question_spec
 from quiz_engine.reports.data import timeline
 from quiz_engine.store import keys as K
 from quiz_engine.store.keys import EpisodeKeys
@@ -35,21 +35,6 @@ class SyncRefused(QuizError):
 def _script(store: Store) -> Any:
     text = resources.files("quiz_engine.store").joinpath("lua", "replace_unplayed.lua").read_text("utf-8")
     return store.r.register_script(text)
-
-
-def _episode_meta(bank: Bank, episode_id: str, questions: list[Question]) -> dict[str, Any]:
-    """The same meta the runner writes when it creates an episode (runner.load)."""
-    ep = bank.episode(episode_id)
-    return {
-        "bank": bank.id,
-        "episode": ep.id,
-        "title": ep.title,
-        "bank_title": bank.title,
-        "language": bank.language,
-        "date": ep.date,
-        "sources": [q.source for q in questions],
-        "ids": [q.id for q in questions],
-    }
 
 
 def _encoded(q: Question) -> tuple[str, str]:
@@ -153,7 +138,7 @@ async def season_sync(store: Store, bank: Bank, episode_id: str, actor: str = "c
         raise SyncRefused(f"episode {key!r} has a question open right now; sync between questions")
     old_meta = await store.meta(key)
     nxt = int(state.get("next", 0))
-    meta = _episode_meta(bank, episode_id, questions)
+    meta = episode_meta(bank, episode_id)
     # played questions keep their recorded source/id lines even if only the citation was edited
     for field_name in ("sources", "ids"):
         old = list(old_meta.get(field_name) or [])

@@ -3,6 +3,7 @@
 import { t, applyI18n, toggleLang, onLangChange, letter, fmtTime, fmtInt } from "./i18n/index.js";
 import { QuizSocket, SeqTracker, PHASE_FRAMES } from "./js/socket.js";
 import { $, h, clear, show, cssVar } from "./js/dom.js";
+import { applyPhaseFrame } from "./js/phase.js";
 
 const TOKEN_KEY = "qe.viewer.token";
 const PROFILE_KEY = "qe.viewer.profile";
@@ -135,29 +136,10 @@ function onPhase(f) {
     sock.send({ type: "sync", ref: nextRef("s") });
     return;
   }
-  switch (f.type) {
-    case "lobby":
-      Object.assign(state, { phase: "lobby", episode: f.episode || state.episode, question: null, closed: null,
-        result: null, you: null, top: [], winner: null });
-      break;
-    case "question":
-      if (!state.you || state.you.question !== f.index) state.you = null;
-      Object.assign(state, { phase: "question", question: f, closed: null, result: null });
-      if (state.episode) state.episode = { ...state.episode, next: f.index + 1 };
-      break;
-    case "closed":
-      Object.assign(state, { phase: "closed", closed: f });
-      break;
-    case "reveal":
-      Object.assign(state, { phase: "revealed", result: f });
-      break;
-    case "leaderboard":
-      Object.assign(state, { phase: "leaderboard", top: f.top || [], players: f.players || 0 });
-      break;
-    case "finished":
-      Object.assign(state, { phase: "finished", top: f.top || [], players: f.players || 0, winner: f.winner || null });
-      break;
+  if (f.type === "lobby" || (f.type === "question" && (!state.you || state.you.question !== f.index))) {
+    state.you = null; // a new question (or a new episode): nothing locked in yet
   }
+  applyPhaseFrame(state, f);
   render();
 }
 
