@@ -8,6 +8,7 @@ of stored answers must equal the acknowledged answers, and ``verify`` must agree
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -19,7 +20,10 @@ import pytest
 
 from tests.conftest import ROOT, ServerProc
 
-pytest.importorskip("locust")
+# never import locust here: it monkey-patches the process with gevent, which would break every
+# asyncio test and the browser tests that run in this same pytest process
+if importlib.util.find_spec("locust") is None:
+    pytest.skip("locust is not installed", allow_module_level=True)
 
 VIEWERS = 250
 LOCUSTFILE = ROOT / "loadtest" / "locustfile.py"
