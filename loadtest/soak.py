@@ -254,7 +254,9 @@ def sample(proc: psutil.Process, report: Report, base: str, redis_port: int) -> 
         report.samples.append({
             "t": round(time.time() - report.started, 1), "rss_mb": proc.memory_info().rss / 2**20,
             "fds": proc.num_fds(), "threads": proc.num_threads(),
-            "client_sockets": sum(1 for c in tcp if c.laddr and c.laddr.port == server_port and c.raddr),
+            # established only: the /metrics request just above leaves its own socket closing
+            "client_sockets": sum(1 for c in tcp if c.laddr and c.laddr.port == server_port and c.raddr
+                                  and c.status == psutil.CONN_ESTABLISHED),
             "redis_sockets": sum(1 for c in tcp if c.raddr and c.raddr.port == redis_port),
             "viewers": float(match.group(1)) if match else -1.0})
     except (psutil.Error, httpx.HTTPError) as exc:
@@ -318,6 +320,11 @@ async def soak(args: argparse.Namespace) -> int:
         await show.http.aclose()
         await asyncio.sleep(3.0)  # every viewer has gone: fds must be back at the baseline
         sample(proc, report, base, redis_port)
+        for _ in range(10):  # a socket may still be finishing its close handshake: give it time
+            if report.samples[-1].get("client_sockets", 0) == 0:
+                break
+            await asyncio.sleep(1.0)
+            sample(proc, report, base, redis_port)
         final = report.samples[-1]
         if server.poll() is not None:
             report.error(f"server exited with {server.returncode}")
