@@ -19,6 +19,8 @@ from typing import Any, ParamSpec, TypeVar
 import orjson
 import redis.asyncio as aioredis
 import redis.exceptions as rexc
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
 
 from quiz_engine.errors import RedisUnavailable
@@ -130,9 +132,14 @@ class Store:
         # A blocking pool: a burst of more concurrent calls than connections waits (up to 5 s)
         # for a free one. redis-py's default pool holds 100 and refuses the 101st with "Too many
         # connections", which reached viewers as "unavailable" on a healthy Redis.
+        # After a Redis restart every pooled connection is dead: a command that meets one
+        # reconnects and retries (every state change is a script that is safe to repeat:
+        # answers carry a request id, transitions check the phase) instead of failing.
         pool = aioredis.BlockingConnectionPool.from_url(
             url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3, health_check_interval=10,
             max_connections=MAX_REDIS_CONNECTIONS, timeout=5,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+            retry_on_error=[rexc.ConnectionError, rexc.TimeoutError],
         )
         return cls(aioredis.Redis.from_pool(pool))
 
