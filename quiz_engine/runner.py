@@ -45,7 +45,7 @@ from quiz_engine.protocol.codes import (
 from quiz_engine.protocol.frames import Answer, Join, Resume
 from quiz_engine.store import keys as K
 from quiz_engine.store.redis_store import AnswerRequest, Store, Transition
-from quiz_engine.tokens import check_resume_token, new_player_id, overlay_token, resume_token
+from quiz_engine.tokens import check_resume_token, new_player_id, overlay_token, resume_token, same
 
 log = logging.getLogger("quiz_engine.runner")
 
@@ -791,8 +791,6 @@ class Runner:
         return F.hello(role.value, self.clock.now_ms(), self.node, self.required_fields, __version__)
 
     def check_overlay_token(self, token: str) -> bool:
-        from quiz_engine.tokens import same
-
         return bool(token) and same(token, self.overlay_token)
 
     def bad_token_error(self) -> dict[str, Any]:

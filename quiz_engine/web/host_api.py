@@ -20,7 +20,7 @@ from quiz_engine.game.phases import Command
 from quiz_engine.reports.web import report_download, report_response
 from quiz_engine.results import episode_results, results_csv
 from quiz_engine.runner import Runner
-from quiz_engine.tokens import same
+from quiz_engine.tokens import csrf_token, same
 from quiz_engine.verify import verify_episode
 from quiz_engine.web.security import SESSION_COOKIE, authenticate_host, end_session, host_session, new_session
 
@@ -191,8 +191,6 @@ async def session(request: Request) -> Response:
         return _error(503, "unavailable", str(exc))
     if current is None:
         return _error(401, "auth", "not logged in")
-    from quiz_engine.tokens import csrf_token
-
     return _Json({"ok": True, "csrf": csrf_token(runner.secret, current)})
 
 
