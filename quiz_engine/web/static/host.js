@@ -458,11 +458,14 @@ function tick() {
   }
   const clock = sock ? sock.clock : null;
   const now = clock ? clock.now() : Date.now();
-  const left = Math.max(0, st.deadline - now);
+  const releaseIn = st.release_at ? st.release_at - now : 0;
+  // the window is deadline - release_at long; a clock estimate a few ms behind must not add a second
+  const pending = releaseIn > 250 ? releaseIn : 0;
+  const windowMs = st.release_at ? st.deadline - st.release_at : Infinity;
+  const left = Math.max(0, Math.min(st.deadline - now, windowMs + pending));
   const secs = Math.ceil(left / 1000);
   if (el.textContent !== String(secs)) el.textContent = String(secs);
   $("#cur-timer").classList.toggle("is-low", left <= 5000);
-  const releaseIn = st.release_at ? st.release_at - now : 0;
   show(rel, releaseIn > 0);
   if (releaseIn > 0) rel.textContent = t("host.release_in", { s: Math.ceil(releaseIn / 1000) });
   if (left > 0) raf = requestAnimationFrame(tick);

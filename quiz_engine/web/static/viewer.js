@@ -550,8 +550,9 @@ function tick() {
     cssVar(fill, "--frac", 0);
     return;
   }
-  const left = sock.clock.remaining(q.deadline);
   const total = Math.max(1, (q.time_limit || 15) * 1000);
+  // a clock estimate a few ms off must never show more time than the question has
+  const left = Math.min(total, sock.clock.remaining(q.deadline));
   const secs = Math.ceil(left / 1000);
   if (secsEl.textContent !== String(secs)) {
     secsEl.textContent = String(secs);
