@@ -64,7 +64,9 @@ def test_locust_headless_episode(make_server: Callable[..., ServerProc], tmp_pat
     late_expected = count("WS late answer (expected)")
     assert acked >= 0.8 * 2 * VIEWERS
     assert late_expected > 0  # the deliberately late ones were sent, refused, and not failures
-    assert entries["WS question delivery"]["p99_ms"] < 1000
+    # not a speed target (that is loadtest.bench's job): a question that reaches a phone after its
+    # 15-second window would be useless, so that is the only bound asserted here
+    assert entries["WS question delivery"]["max_ms"] < 15_000
 
     with server.host() as host:
         verify = host.get("/api/host/verify").json()
