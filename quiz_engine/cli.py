@@ -130,7 +130,7 @@ def _serve(args: argparse.Namespace) -> int:
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        "ws": "websockets-sansio",
+        "ws": "quiz_engine.web.wsproto:DirectWebSocketProtocol",  # uvicorn sans-I/O + frame hook
         "ws_max_size": MAX_FRAME_BYTES,
         "ws_per_message_deflate": False,
         # protocol-level keepalive: every ping costs CPU on every socket, so not too often

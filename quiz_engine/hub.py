@@ -85,6 +85,11 @@ class Conn:
             self._writer = asyncio.get_running_loop().create_task(self._drain())
 
     @property
+    def protocol(self) -> Any:
+        """The ASGI server's protocol object on the fast path, else None."""
+        return self._proto
+
+    @property
     def fast(self) -> bool:
         return self._proto is not None
 

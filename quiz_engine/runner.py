@@ -44,7 +44,7 @@ from quiz_engine.protocol.codes import (
 )
 from quiz_engine.protocol.frames import Answer, Join, Resume
 from quiz_engine.store import keys as K
-from quiz_engine.store.redis_store import AnswerRequest, Store, Transition
+from quiz_engine.store.redis_store import AnswerRequest, AnswerResult, Store, Transition
 from quiz_engine.tokens import check_resume_token, new_player_id, overlay_token, resume_token, same
 
 log = logging.getLogger("quiz_engine.runner")
@@ -688,12 +688,18 @@ class Runner:
         with contextlib.suppress(RedisUnavailable):
             await self.store.record_first_sends(key[0], key[1], self.clock.boot, self.clock.offset_us, [(player, t)])
 
-    async def answer(self, conn: Conn, frame: Answer, arrival_us: int) -> dict[str, Any]:
+    def answer_soon(self, conn: Conn, frame: Answer, arrival_us: int, reply: Callable[[dict[str, Any]], None]) -> None:
+        """Queue an answer for the next Redis batch; ``reply(ack)`` runs once Redis has decided.
+
+        Synchronous on purpose: the viewer socket calls it straight from the frame parser, and
+        the ack is written from the batch's completion, with no task in between.
+        """
         if conn.player is None:
             raise ProtocolError(E_NOT_JOINED, "join or resume before answering")
         v = self.view
         if not v.episode:
-            return F.ack_rejected(frame.ref, frame.question, R_NOT_OPEN)
+            reply(F.ack_rejected(frame.ref, frame.question, R_NOT_OPEN))
+            return
         key = (v.episode, frame.question)
         sent = self.first_sent.get(key, {}).get(conn.player)
         request = AnswerRequest(
@@ -708,7 +714,20 @@ class Runner:
             sent_est_us=None if sent is None else self.clock.est_us(sent),
             rid=f"{self.clock.boot}:{next(self._rid)}",
         )
-        result = await self.ingest.submit(request)
+        self.ingest.enqueue(request, lambda result: reply(self._ack(frame, result)))
+
+    async def answer(self, conn: Conn, frame: Answer, arrival_us: int) -> dict[str, Any]:
+        """``answer_soon``, awaited (tests and non-socket callers)."""
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+
+        def reply(ack: dict[str, Any]) -> None:
+            if not fut.done():  # the caller may have been cancelled meanwhile
+                fut.set_result(ack)
+
+        self.answer_soon(conn, frame, arrival_us, reply)
+        return await fut
+
+    def _ack(self, frame: Answer, result: AnswerResult) -> dict[str, Any]:
         metrics.ANSWERS.labels("accepted" if result.ok else result.reason).inc()
         if result.ok:
             return F.ack_ok(frame.ref, frame.question, result.option, result.response_us)

@@ -144,6 +144,36 @@ async def test_rejections_reach_viewers(server: ServerProc) -> None:
     await b.close()
 
 
+async def test_pipelined_frames_are_answered_in_order(server: ServerProc) -> None:
+    """A client may send without waiting for replies: join, answer, sync, answer, ping in one go
+    are handled in that order (answers are taken inside the frame parser, joins and syncs wait
+    for Redis: the later frames must queue behind them)."""
+    server.cmd("open")
+    for codec in (False, True):
+        c = await Client.connect(f"{server.ws}/ws/viewer", msgpack_codec=codec)
+        await c.expect("snapshot")
+        burst = [
+            {"type": "join", "name": f"Pipelined {codec}", "ref": "j"},
+            {"type": "answer", "question": 0, "option": 2, "ref": "a1"},
+            {"type": "sync", "ref": "s"},
+            {"type": "answer", "question": 0, "option": 3, "ref": "a2"},
+            {"type": "ping", "t": 7},
+        ]
+        await asyncio.gather(*(c.send(f) for f in burst))
+        for _ in range(200):
+            if sum(f["type"] in ("ack", "pong") for f in c.frames) == 3:
+                break
+            await asyncio.sleep(0.05)
+        acks = {f["ref"]: f for f in c.frames if f["type"] == "ack"}
+        # replies in order, except that an ack comes when Redis has decided (docs/protocol.md)
+        kinds = [f["type"] for f in c.frames[2:] if f["type"] != "ack"]
+        assert kinds == ["welcome", "snapshot", "snapshot", "pong"], kinds
+        # handled in order: the answer right after the join counts, the second is a duplicate
+        assert acks["a1"]["ok"] and acks["a1"]["option"] == 2
+        assert (acks["a2"]["ok"], acks["a2"]["reason"], acks["a2"]["option"]) == (False, "duplicate", 2)
+        await c.close()
+
+
 async def test_reconnect_keeps_first_send_time_and_answer(server: ServerProc) -> None:
     a = await Client.connect(f"{server.ws}/ws/viewer")
     b = await Client.connect(f"{server.ws}/ws/viewer")

@@ -8,6 +8,7 @@ floods is closed with 4009. Nothing a client sends can raise out of the loop.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -22,6 +23,7 @@ from quiz_engine.protocol.codec import codec_for_subprotocol, pick_subprotocol
 from quiz_engine.protocol.codes import (
     CLOSE_AUTH,
     CLOSE_FORBIDDEN,
+    CLOSE_INTERNAL,
     CLOSE_POLICY,
     CLOSE_TRY_AGAIN,
     E_ALREADY_JOINED,
@@ -39,6 +41,12 @@ log = logging.getLogger("quiz_engine.web")
 
 MAX_ERRORS = 20
 RATE_EXCESS_CLOSE = 60
+
+# keys of the receive messages the viewer hook hands to the endpoint loop (see ViewerSession)
+DEFERRED = "quiz.deferred"
+RAW = "quiz.raw"
+ARRIVAL = "quiz.arrival"
+Deferred = tuple[str, Any, Any]
 
 
 def _payload(message: Message) -> bytes | str:
@@ -81,70 +89,135 @@ async def _accept(ws: WebSocket, runner: Runner, role: Role) -> Conn | None:
     return conn
 
 
+class ViewerSession:
+    """One viewer socket's frames: answers and pings handled synchronously, the rest awaited.
+
+    ``on_frame`` runs inside uvicorn's parser callback (see ``wsproto``) or, under another
+    ASGI server, from the receive loop. Whatever needs Redis before its reply (join, resume,
+    sync) or a close is returned as a *deferred* message for the endpoint's loop; until the
+    loop has finished it, later frames wait behind it, so a client sees replies in order.
+    """
+
+    __slots__ = ("bucket", "busy", "conn", "errors", "queued", "runner")
+
+    def __init__(self, runner: Runner, conn: Conn) -> None:
+        self.runner = runner
+        self.conn = conn
+        self.bucket = TokenBucket(runner.settings.messages_per_s, runner.settings.message_burst)
+        self.errors = 0
+        self.busy = False  # a deferred frame is queued for the loop or running there
+        self.queued = 0  # frames queued raw behind it, not yet handled by the loop
+
+    def on_frame(self, data: bytes | str) -> dict[str, Any] | None:
+        arrival = mono_us()  # the answer's arrival time: taken before any decoding
+        if self.busy or self.queued:
+            self.queued += 1
+            return {"type": "websocket.receive", RAW: data, ARRIVAL: arrival}
+        try:
+            deferred = self.handle(data, arrival)
+        except Exception:  # never raise into uvicorn's parser callback
+            log.exception("viewer frame failed")
+            deferred = ("close", CLOSE_INTERNAL, "internal error")
+        if deferred is None:
+            return None
+        self.busy = True
+        return {"type": "websocket.receive", DEFERRED: deferred}
+
+    def handle(self, data: bytes | str, arrival: int) -> Deferred | None:
+        conn, runner = self.conn, self.runner
+        if not self.bucket.take():
+            conn.send(F.error(E_RATE_LIMITED, "too many messages; slow down"))
+            if self.bucket.excess > RATE_EXCESS_CLOSE:
+                return ("close", CLOSE_POLICY, "rate limit exceeded")
+            return None
+        ref = None
+        try:
+            decoded = conn.codec.decode(data)
+            raw_ref = decoded.get("ref")
+            ref = raw_ref if isinstance(raw_ref, str) and len(raw_ref) <= 32 else None
+            frame = parse_client_frame(decoded, runner.required_fields)
+            if isinstance(frame, Answer):
+                runner.answer_soon(conn, frame, arrival, lambda ack: self._acked(ack, arrival))
+            elif isinstance(frame, Ping):
+                conn.send(F.pong(frame.t, runner.clock.now_ms()))
+            elif isinstance(frame, (Join, Resume)):
+                if conn.player is not None:
+                    raise ProtocolError(E_ALREADY_JOINED, "this connection has already joined")
+                if isinstance(frame, Join) and not runner.ip_joins.take(conn.ip):
+                    conn.send(F.error(E_RATE_LIMITED, "too many joins from your network; retry shortly", ref))
+                    return None
+                return ("join", frame, ref)
+            elif isinstance(frame, Sync):
+                return ("sync", frame, ref)
+        except ProtocolError as exc:
+            self.errors += 1
+            metrics.PROTOCOL_ERRORS.labels(exc.code).inc()
+            conn.send(F.error(exc.code, str(exc), ref))
+            if self.errors > MAX_ERRORS:
+                return ("close", CLOSE_POLICY, "too many bad frames")
+        return None
+
+    def _acked(self, ack: dict[str, Any], arrival: int) -> None:
+        self.conn.send(ack)
+        metrics.ACK_LATENCY.observe((mono_us() - arrival) / 1e6)
+
+    async def run(self, deferred: Deferred) -> bool:
+        """Finish a deferred frame; False once the socket is closed."""
+        conn, runner = self.conn, self.runner
+        self.busy = True
+        try:
+            kind, arg, ref = deferred
+            if kind == "close":
+                await conn.close(arg, ref)
+                return False
+            try:
+                if kind == "join":
+                    try:
+                        welcome = await runner.join(conn, arg)
+                    except AuthError:
+                        conn.send(F.error(E_BAD_TOKEN, "resume token is not valid; join again", ref))
+                        return True
+                    conn.send({**welcome, "ref": ref})
+                snap = await runner.snapshot(conn)
+                conn.send(snap)
+                runner.note_delivery(conn, snap)
+            except RedisUnavailable:
+                conn.send(F.error(E_UNAVAILABLE, "service temporarily unavailable; try again", ref))
+            return True
+        finally:
+            self.busy = False
+
+
 async def viewer_endpoint(ws: WebSocket) -> None:
     runner: Runner = ws.app.state.runner
     conn = await _accept(ws, runner, Role.VIEWER)
     if conn is None:
         return
-    bucket = TokenBucket(runner.settings.messages_per_s, runner.settings.message_burst)
-    errors = 0
+    session = ViewerSession(runner, conn)
+    proto = conn.protocol
+    if proto is not None and hasattr(proto, "on_frame"):
+        proto.on_frame = session.on_frame
     try:
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 break
-            arrival = mono_us()  # the answer's arrival time: taken before any decoding
-            data = _payload(message)
-            if not bucket.take():
-                conn.send(F.error(E_RATE_LIMITED, "too many messages; slow down"))
-                if bucket.excess > RATE_EXCESS_CLOSE:
-                    await conn.close(CLOSE_POLICY, "rate limit exceeded")
-                    break
-                continue
-            ref = None
-            try:
-                decoded = conn.codec.decode(data)
-                raw_ref = decoded.get("ref")
-                ref = raw_ref if isinstance(raw_ref, str) and len(raw_ref) <= 32 else None
-                frame = parse_client_frame(decoded, runner.required_fields)
-                if isinstance(frame, Answer):
-                    conn.send(await runner.answer(conn, frame, arrival))
-                    metrics.ACK_LATENCY.observe((mono_us() - arrival) / 1e6)
-                elif isinstance(frame, Ping):
-                    conn.send(F.pong(frame.t, runner.clock.now_ms()))
-                elif isinstance(frame, (Join, Resume)):
-                    if conn.player is not None:
-                        raise ProtocolError(E_ALREADY_JOINED, "this connection has already joined")
-                    if isinstance(frame, Join) and not runner.ip_joins.take(conn.ip):
-                        conn.send(F.error(E_RATE_LIMITED, "too many joins from your network; retry shortly", ref))
-                        continue
-                    try:
-                        welcome = await runner.join(conn, frame)
-                    except AuthError:
-                        conn.send(F.error(E_BAD_TOKEN, "resume token is not valid; join again", ref))
-                        continue
-                    conn.send({**welcome, "ref": ref})
-                    snap = await runner.snapshot(conn)
-                    conn.send(snap)
-                    runner.note_delivery(conn, snap)
-                elif isinstance(frame, Sync):
-                    snap = await runner.snapshot(conn)
-                    conn.send(snap)
-                    runner.note_delivery(conn, snap)
-            except ProtocolError as exc:
-                errors += 1
-                metrics.PROTOCOL_ERRORS.labels(exc.code).inc()
-                conn.send(F.error(exc.code, str(exc), ref))
-                if errors > MAX_ERRORS:
-                    await conn.close(CLOSE_POLICY, "too many bad frames")
-                    break
-            except RedisUnavailable:
-                conn.send(F.error(E_UNAVAILABLE, "service temporarily unavailable; try again", ref))
+            deferred = message.get(DEFERRED)
+            if deferred is None:  # another ASGI server, or a frame that waited behind a deferred one
+                if RAW in message:
+                    session.queued -= 1
+                    deferred = session.handle(message[RAW], message[ARRIVAL])
+                else:
+                    deferred = session.handle(_payload(message), mono_us())
+            if deferred is not None and not await session.run(deferred):
+                break
     except WebSocketDisconnect:
         pass
     except Exception:
         log.exception("viewer socket failed")
     finally:
+        if proto is not None and hasattr(proto, "on_frame"):
+            proto.on_frame = None
         runner.forget(conn)
         _release(runner, conn)
 
