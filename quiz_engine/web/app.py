@@ -16,6 +16,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from quiz_engine import metrics
 from quiz_engine.config import Settings
@@ -32,6 +33,23 @@ from quiz_engine.web.sockets import host_endpoint, overlay_endpoint, viewer_endp
 log = logging.getLogger("quiz_engine.web")
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+class QuizApp(Starlette):
+    """Starlette, except that viewer sockets skip the middleware stack and the router.
+
+    A viewer's ASGI task lives as long as its socket, and every layer between uvicorn and
+    the endpoint keeps a suspended coroutine frame alive in it: about 1 KB per socket across
+    tens of thousands of sockets, for layers that do nothing for a WebSocket (the security
+    headers are for HTTP, the endpoint catches its own errors).
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/ws/viewer":
+            scope["app"] = self
+            await viewer_endpoint(WebSocket(scope, receive, send))
+            return
+        await super().__call__(scope, receive, send)
 
 
 def overlay_dir() -> Path:
@@ -186,7 +204,7 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         Mount("/overlay-assets", StaticFiles(directory=overlay_dir(), check_dir=False), name="overlay-assets"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = QuizApp(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.add_middleware(SecurityHeaders)
     return app
