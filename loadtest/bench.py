@@ -170,11 +170,13 @@ class Run:
     def __init__(self, args: argparse.Namespace, redis_url: str, redis_pid: int, n: int, codec: str) -> None:
         self.args, self.redis_url, self.n, self.codec = args, redis_url, n, codec
         self.redis_ps = psutil.Process(redis_pid)
-        self.port = free_port()
+        self.ports = [free_port() for _ in range(args.nodes)]
+        self.port = self.ports[0]  # host commands, the chosen player and the probes use node 1
         self.base = f"http://127.0.0.1:{self.port}"
         self.http = httpx.AsyncClient(base_url=self.base, headers={"authorization": f"Bearer {TOKEN}"}, timeout=60)
-        self.server: subprocess.Popen[bytes] | None = None
-        self.server_ps: psutil.Process | None = None
+        self.servers: list[subprocess.Popen[bytes]] = []
+        self.server_ps: list[psutil.Process] = []
+        self.logs: list[Any] = []
         self.workers: list[Worker] = []
         self.chosen: Group | None = None
         self.probes: Group | None = None
@@ -184,26 +186,33 @@ class Run:
 
     # --- processes ---------------------------------------------------------------------
     async def start_server(self) -> None:
+        """One node per port (``--nodes``), all on the same Redis; node 1 loads the episode."""
         self.r.flushall()
         entry = [str(Path(self.args.server_wrapper).resolve())] if self.args.server_wrapper else ["-m", "quiz_engine"]
-        cmd = [sys.executable, *entry, "serve", "--port", str(self.port), "--redis-url",
-               self.redis_url, "--host-token", TOKEN, "--bank", str(BANK), "--load", "/".join(EPISODE),
-               "--log-level", "warning"]
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         env = {**os.environ, "PYTHONUNBUFFERED": "1",
                "PYTHONPATH": os.pathsep.join([*self.args.extra_path, str(ROOT)])}
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         if self.args.fixes is not None:
             env["QE_FIXES"] = self.args.fixes
-        self.server = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        self.server_ps = psutil.Process(self.server.pid)
-        for _ in range(200):
-            if self.server.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text(errors='replace')[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await self.http.get("/healthz", timeout=1)).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-        raise RuntimeError("server did not start")
+        for i, port in enumerate(self.ports):
+            cmd = [sys.executable, *entry, "serve", "--port", str(port), "--redis-url", self.redis_url,
+                   "--host-token", TOKEN, "--bank", str(BANK), "--log-level", "warning"]
+            if i == 0:
+                cmd += ["--load", "/".join(EPISODE)]
+            log_path = self.log_path.with_name(f"qe-bench-server-{port}.log")
+            self.logs.append(open(log_path, "wb"))  # noqa: SIM115 - closed in stop()
+            server = subprocess.Popen(cmd, cwd=ROOT, stdout=self.logs[-1], stderr=subprocess.STDOUT, env=env)
+            self.servers.append(server)
+            self.server_ps.append(psutil.Process(server.pid))
+            for _ in range(200):
+                if server.poll() is not None:
+                    raise RuntimeError(f"server exited: {log_path.read_text(errors='replace')[-2000:]}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await self.http.get(f"http://127.0.0.1:{port}/healthz", timeout=1)).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"server on port {port} did not start")
 
     def stop(self) -> None:
         for w in self.workers:
@@ -212,32 +221,40 @@ class Run:
             if g is not None:
                 g.close()
         self.stop_spy()
-        if self.server is not None and self.server.poll() is None:
-            self.server.terminate()
+        for server in self.servers:
+            if server.poll() is None:
+                server.terminate()
+        for server in self.servers:
             try:
-                self.server.wait(15)
+                server.wait(15)
             except subprocess.TimeoutExpired:
-                self.server.kill()
-                self.server.wait(5)
-        with contextlib.suppress(Exception):
-            self.log.close()
+                server.kill()
+                server.wait(5)
+        for log in self.logs:
+            with contextlib.suppress(Exception):
+                log.close()
         self.r.close()
 
     def rss(self) -> int:
-        assert self.server_ps is not None
-        return int(self.server_ps.memory_info().rss)
+        """All nodes together."""
+        return sum(int(ps.memory_info().rss) for ps in self.server_ps)
 
     def cpu(self) -> tuple[float, float]:
-        assert self.server_ps is not None
-        a, b = self.server_ps.cpu_times(), self.redis_ps.cpu_times()
-        return a.user + a.system, b.user + b.system
+        a = [ps.cpu_times() for ps in self.server_ps]
+        b = self.redis_ps.cpu_times()
+        return sum(t.user + t.system for t in a), b.user + b.system
 
     async def metrics(self) -> dict[str, float]:
-        with contextlib.suppress(httpx.HTTPError):
-            resp = await self.http.get("/metrics")
-            if resp.status_code == 200:
-                return parse_metrics(resp.text)
-        return {}
+        """Every node's /metrics: counters summed, the per-connection fan-out gauge the worst node's."""
+        merged: dict[str, float] = {}
+        for port in self.ports:
+            with contextlib.suppress(httpx.HTTPError):
+                resp = await self.http.get(f"http://127.0.0.1:{port}/metrics")
+                if resp.status_code == 200:
+                    for k, v in parse_metrics(resp.text).items():
+                        gauge = k.startswith("quiz_fanout_us_per")
+                        merged[k] = max(merged.get(k, v), v) if gauge else merged.get(k, 0) + v
+        return merged
 
     async def host(self, command: str, ok_409: bool = False, **body: Any) -> dict[str, Any]:
         resp = await self.http.post(f"/api/host/{command}", json=body)
@@ -251,17 +268,19 @@ class Run:
     async def run(self) -> dict[str, Any]:
         args, n = self.args, self.n
         binary = self.codec == "msgpack"
-        out: dict[str, Any] = {"viewers": n, "codec": self.codec, "variant": args.label,
+        out: dict[str, Any] = {"viewers": n, "codec": self.codec, "variant": args.label, "nodes": args.nodes,
                                "commit": _commit(), "loadavg_before": os.getloadavg()}
         await self.start_server()
         await asyncio.sleep(2.0)
         rss0 = self.rss()
         clients = args.clients or max(1, min(4, math.ceil(n / PER_CLIENT)))
+        clients = math.ceil(clients / args.nodes) * args.nodes  # the same number of clients per node
         out["client_processes"] = clients
         ctx = mp.get_context("spawn")
         share = [n // clients + (1 if i < n % clients else 0) for i in range(clients)]
         starts = [sum(share[:i]) for i in range(clients)]
-        self.workers = [Worker(ctx, self.port, starts[i], share[i], binary, args.source_ips) for i in range(clients)]
+        self.workers = [Worker(ctx, self.ports[i % len(self.ports)], starts[i], share[i], binary, args.source_ips)
+                        for i in range(clients)]
         # connect
         t0 = time.time()
         conc = max(20, args.connect_concurrency // clients)
@@ -287,14 +306,13 @@ class Run:
                        "per_s": round(joined / max(0.001, time.time() - t0)), "concurrency": args.join_concurrency}
         await asyncio.sleep(2.0)
         rss2 = self.rss()
-        assert self.server_ps is not None
         out["memory"] = {
             "rss_idle_mb": round(rss0 / 2**20, 1),
             "rss_connected_mb": round(rss1 / 2**20, 1),
             "rss_joined_mb": round(rss2 / 2**20, 1),
             "kb_per_conn_connected": round((rss1 - rss0) / 1024 / max(1, connected), 2),
             "kb_per_conn_joined": round((rss2 - rss0) / 1024 / max(1, connected), 2),
-            "server_fds": self.server_ps.num_fds(),
+            "server_fds": sum(ps.num_fds() for ps in self.server_ps),
         }
         print(f"  {n} {self.codec}: connected {connected} in {out['connect']['secs']} s, joined {joined} in "
               f"{out['join']['secs']} s, {out['memory']['kb_per_conn_joined']} KB/conn", flush=True)
@@ -309,16 +327,16 @@ class Run:
         verify = (await self.http.get("/api/host/verify", timeout=300)).json()
         out["verify"] = {"ok": verify.get("ok"), "differences": len(verify.get("differences", [])),
                          "secs": round(time.time() - t0, 2)}
-        out["server_log_errors"] = [line for line in self.log_path.read_text(errors="replace").splitlines()
+        out["server_log_errors"] = [line for log in self.logs
+                                    for line in Path(log.name).read_text(errors="replace").splitlines()
                                     if " ERROR " in line or "Traceback" in line][:20]
         out["loadavg_after"] = os.getloadavg()
         return out
 
     def start_spy(self, n: int) -> None:
-        assert self.server is not None
         path = Path(self.args.out).parent / f"profile-{n}-{self.codec}.txt"
-        self.spy = subprocess.Popen(
-            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(self.server.pid), "--rate", "100",
+        self.spy = subprocess.Popen(  # node 1 only
+            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(self.servers[0].pid), "--rate", "100",
              "--nonblocking", "--format", "raw", "-o", str(path)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
@@ -517,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-doc", action="store_true", help="do not regenerate the markdown report")
     p.add_argument("--fresh", action="store_true", help="drop results already in --out")
     p.add_argument("--clients", type=int, default=0, help="client processes (default: one per 5,000 sockets, ≤ 4)")
+    p.add_argument("--nodes", type=int, default=1,
+                   help="server nodes on one Redis, one process each; clients spread over them (label the run)")
     p.add_argument("--window", type=float, default=3.0, help="q0: answers spread over this many seconds")
     p.add_argument("--correct-share", type=float, default=0.6)
     p.add_argument("--connect-concurrency", type=int, default=400, help="handshakes in flight, all clients")
