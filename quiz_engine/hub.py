@@ -33,6 +33,10 @@ DEFAULT_MAX_BUFFER = 256 * 1024
 FANOUT_CHUNK = 5000  # sockets written between yields to the event loop (few: delivery latency first)
 
 
+# one opening of a question: (episode, index, release time ms); a re-run is a new opening
+QuestionKey = tuple[str, int, int]
+
+
 class Role(StrEnum):
     VIEWER = "viewer"
     OVERLAY = "overlay"
@@ -54,7 +58,8 @@ class Conn:
         "on_slow",
         "player",
         "role",
-        "sent_q",
+        "sent_at",
+        "sent_key",
         "ws",
     )
 
@@ -67,7 +72,10 @@ class Conn:
         self.closed = False
         self.max_buffer = max_buffer
         self.on_slow: Callable[[Conn], None] | None = None
-        self.sent_q: dict[tuple[str, int], int] = {}  # (episode, question) -> mono µs written here
+        # the last question opening written to this socket, and when (mono µs): a socket that saw
+        # the question before its player joined still times the answer from that write
+        self.sent_key: QuestionKey | None = None
+        self.sent_at = 0
         proto = _server_protocol(getattr(ws, "_send", None))
         fast = (
             proto is not None

@@ -29,7 +29,7 @@ from quiz_engine.config import Settings
 from quiz_engine.errors import AuthError, NotFound, PhaseError, ProtocolError, RedisUnavailable
 from quiz_engine.game.phases import Command, Phase, allowed_commands
 from quiz_engine.game.standings import Standing, question_winners, rank_standings
-from quiz_engine.hub import Conn, Hub, Role
+from quiz_engine.hub import Conn, Hub, QuestionKey, Role
 from quiz_engine.ingest import AnswerIngest
 from quiz_engine.library import BankLibrary, episode_key, episode_meta, question_public, question_spec
 from quiz_engine.limits import ConnCounter, PerIp
@@ -116,7 +116,8 @@ class Runner:
         self._order = itertools.count()
         self._rid = itertools.count()
         # first delivery of each question to each player on this node: (ep, q) -> player -> mono µs
-        self.first_sent: dict[tuple[str, int], dict[str, int]] = {}
+        # first delivery (mono µs) per player, for the open question's current opening only
+        self.first_sent: dict[QuestionKey, dict[str, int]] = {}
         self._players: dict[str, Conn] = {}  # local viewer sockets by player
         self.redis_ok = True
         self.other_nodes: dict[str, int] = {}  # connection counts of the other live nodes
@@ -446,8 +447,9 @@ class Runner:
         await self.hub.broadcast((Role.OVERLAY,), prepared)
         await self.hub.broadcast((Role.HOST,), Prepared(host_frame) if host_frame else prepared)
         if phase is Phase.QUESTION:
-            key = (ep, idx)
-            self.first_sent.setdefault(key, {})
+            key = (ep, idx, v.num("release_at"))
+            # a new opening (next question, re-run, replay after a reset) starts a fresh clock
+            self.first_sent = {key: self.first_sent.get(key, {})}
             self._schedule_viewers(viewer_at, frame, on_write=self._recorder(key), after=self._flusher(key))
         else:
             after = self._send_standings if personal_standings else None
@@ -571,23 +573,24 @@ class Runner:
             except Exception:
                 log.exception("viewer fan-out failed")
 
-    def _recorder(self, key: tuple[str, int]) -> Callable[[Conn, int], None]:
+    def _recorder(self, key: QuestionKey) -> Callable[[Conn, int], None]:
         sent = self.first_sent.setdefault(key, {})
 
         def on_write(conn: Conn, t: int) -> None:
-            conn.sent_q[key] = t
+            if conn.sent_key != key:
+                conn.sent_key, conn.sent_at = key, t
             if conn.player is not None and conn.player not in sent:
                 sent[conn.player] = t
 
         return on_write
 
-    def _flusher(self, key: tuple[str, int]) -> Callable[[], Any]:
+    def _flusher(self, key: QuestionKey) -> Callable[[], Any]:
         def flush() -> None:
             self._spawn(self._flush_first_sends(key))
 
         return flush
 
-    async def _flush_first_sends(self, key: tuple[str, int]) -> None:
+    async def _flush_first_sends(self, key: QuestionKey) -> None:
         """Keep first-delivery times in Redis, so a reconnect to any node keeps its clock."""
         entries = list(self.first_sent.get(key, {}).items())
         with contextlib.suppress(RedisUnavailable):
@@ -613,8 +616,8 @@ class Runner:
         self._players[player] = conn
         conn.player = player
         # if this socket already showed the open question, that write is the player's first delivery
-        for key, t in conn.sent_q.items():
-            self.first_sent.setdefault(key, {}).setdefault(player, t)
+        if conn.sent_key is not None and conn.sent_key in self.first_sent:
+            self.first_sent[conn.sent_key].setdefault(player, conn.sent_at)
         public: dict[str, Any] = {k: profile[k] for k in ("name", "full_name", "unit", "phone") if k in profile}
         return F.welcome(player, resume_token(self.secret, player), public, resumed)
 
@@ -675,16 +678,20 @@ class Runner:
     def note_delivery(self, conn: Conn, snapshot: dict[str, Any]) -> None:
         """A snapshot that carries the open question counts as delivering it (send time)."""
         if snapshot.get("phase") == Phase.QUESTION.value and "question" in snapshot:
-            key = (self.view.episode, self.view.qidx)
-            t = mono_us()
-            conn.sent_q.setdefault(key, t)
+            key = self._open_key()
+            if conn.sent_key != key:
+                conn.sent_key, conn.sent_at = key, mono_us()
             if conn.player is not None:
                 sent = self.first_sent.setdefault(key, {})
                 if conn.player not in sent:
-                    sent[conn.player] = conn.sent_q[key]
-                    self._spawn(self._flush_one(key, conn.player, sent[conn.player]))
+                    sent[conn.player] = conn.sent_at
+                    self._spawn(self._flush_one(key, conn.player, conn.sent_at))
 
-    async def _flush_one(self, key: tuple[str, int], player: str, t: int) -> None:
+    def _open_key(self) -> QuestionKey:
+        v = self.view
+        return (v.episode, v.qidx, v.num("release_at"))
+
+    async def _flush_one(self, key: QuestionKey, player: str, t: int) -> None:
         with contextlib.suppress(RedisUnavailable):
             await self.store.record_first_sends(key[0], key[1], self.clock.boot, self.clock.offset_us, [(player, t)])
 
@@ -700,8 +707,7 @@ class Runner:
         if not v.episode:
             reply(F.ack_rejected(frame.ref, frame.question, R_NOT_OPEN))
             return
-        key = (v.episode, frame.question)
-        sent = self.first_sent.get(key, {}).get(conn.player)
+        sent = self.first_sent.get(self._open_key(), {}).get(conn.player) if frame.question == v.qidx else None
         request = AnswerRequest(
             episode=v.episode,
             player=conn.player,

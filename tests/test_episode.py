@@ -174,6 +174,33 @@ async def test_pipelined_frames_are_answered_in_order(server: ServerProc) -> Non
         await c.close()
 
 
+async def test_rerun_times_answers_from_the_new_delivery(server: ServerProc) -> None:
+    """A voided question played again is timed from its second delivery, not the first one."""
+    a = await Client.connect(f"{server.ws}/ws/viewer")
+    b = await Client.connect(f"{server.ws}/ws/viewer")
+    await a.join("First run")
+    await b.join("Second run")
+    server.cmd("open")
+    await a.expect("question", index=0)
+    await b.expect("question", index=0)
+    assert (await a.answer(0, 1))["ok"]  # b does not answer in the first run
+    await asyncio.sleep(2.0)
+    for command, body in (("close", {}), ("void", {"reason": "broken question"}), ("rerun", {})):
+        assert server.cmd(command, **body).status_code == 200
+    assert server.cmd("open", expect=0).status_code == 200
+    for c in (a, b):
+        await c.expect("question", index=0)
+        ack = await c.answer(0, 2)
+        assert ack["ok"], ack
+        # answered right after the second delivery: the 2 s since the first one do not count
+        assert ack["time_ms"] < 1500, ack
+    server.cmd("close")
+    with server.host() as host:
+        assert host.get("/api/host/verify").json()["ok"]
+    await a.close()
+    await b.close()
+
+
 async def test_reconnect_keeps_first_send_time_and_answer(server: ServerProc) -> None:
     a = await Client.connect(f"{server.ws}/ws/viewer")
     b = await Client.connect(f"{server.ws}/ws/viewer")
