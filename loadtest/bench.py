@@ -239,6 +239,15 @@ class Run:
         """All nodes together."""
         return sum(int(ps.memory_info().rss) for ps in self.server_ps)
 
+    def client_cpu(self) -> float:
+        """The load generator's CPU seconds: client processes and this one (probes, chosen player)."""
+        total = 0.0
+        for ps in [psutil.Process(w.proc.pid) for w in self.workers if w.proc.pid] + [psutil.Process()]:
+            with contextlib.suppress(psutil.Error):
+                t = ps.cpu_times()
+                total += t.user + t.system
+        return total
+
     def cpu(self) -> tuple[float, float]:
         a = [ps.cpu_times() for ps in self.server_ps]
         b = self.redis_ps.cpu_times()
@@ -368,6 +377,7 @@ class Run:
         self.probes.pongs.clear()
         m0 = await self.metrics()
         cpu0, rcpu0 = self.cpu()
+        ccpu0, wall0, sys0 = self.client_cpu(), time.monotonic(), psutil.cpu_times()
         stop = asyncio.Event()
         prober = asyncio.create_task(self.probe(stop))
         await asyncio.sleep(0.3)
@@ -378,6 +388,7 @@ class Run:
         done = await asyncio.gather(*(w.call("wait", _timeout=timeout + 5, timeout=timeout)
                                       for w in self.workers), self.chosen.wait(timeout))
         cpu1, rcpu1 = self.cpu()
+        ccpu1, wall1, sys1 = self.client_cpu(), time.monotonic(), psutil.cpu_times()
         m1 = await self.metrics()
         await asyncio.sleep(0.2)
         stop.set()
@@ -429,6 +440,11 @@ class Run:
             "answers_per_batch": round(batched / batches, 1) if batches and batched else None,
             "server_cpu_s": round(cpu1 - cpu0, 3),
             "redis_cpu_s": round(rcpu1 - rcpu0, 3),
+            # where the machine's CPU went from open until every client was done
+            "client_cpu_s": round(ccpu1 - ccpu0, 3),
+            "wall_s": round(wall1 - wall0, 3),
+            # the whole machine (kernel network work on loopback included): share of all cores busy
+            "machine_busy": _busy(sys0, sys1),
             "server_cpu_s_per_1000": round((cpu1 - cpu0) / max(1, ok) * 1000, 4),
             "redis_cpu_s_per_1000": round((rcpu1 - rcpu0) / max(1, ok) * 1000, 4),
             "chosen_player": mine["players"][0] if mine["players"] else None,
@@ -456,6 +472,12 @@ def _commit() -> str:
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain", "quiz_engine"], cwd=ROOT, capture_output=True, text=True)
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def _busy(t0: Any, t1: Any) -> float:
+    total = sum(t1) - sum(t0)
+    idle = (t1.idle - t0.idle) + (getattr(t1, "iowait", 0.0) - getattr(t0, "iowait", 0.0))
+    return round(1 - idle / total, 3) if total > 0 else 0.0
 
 
 def _key(run: dict[str, Any]) -> str:

@@ -108,8 +108,9 @@ def _table(runs: list[dict[str, Any]]) -> list[str]:
         "",
         "| viewers | codec | q1 window: ack p50 / p99 / max ms | q1 last ack after release s "
         "| q2 flood: answers/s | q2 ack p99 ms | q2 last ack after release s | sent = acked = stored (q1 · q2) "
-        "| fastest = constructed | round trips / answer | server CPU s / 1000 answers (redis) |",
-        "|---:|---|---|---:|---:|---:|---:|---|---|---:|---|",
+        "| fastest = constructed | round trips / answer | server CPU s / 1000 answers (redis) "
+        "| q2 flood CPU s: server / Redis / load generator (machine busy) |",
+        "|---:|---|---|---:|---:|---:|---:|---|---|---:|---|---|",
     ]
     rows2 = []
     for r in runs:
@@ -125,9 +126,16 @@ def _table(runs: list[dict[str, Any]]) -> list[str]:
             f"| {_f(w['last_ack_after_release_s'], 2)} | {_f(f['answers_per_s'])} | {_f(f['ack_ms']['p99'])} "
             f"| {_f(f['last_ack_after_release_s'], 2)} | {counts} | {'yes' if w['fastest_is_chosen'] else 'NO'} "
             f"| {_f(f['redis_round_trips_per_answer'], 3)} "
-            f"| {_f(f['server_cpu_s_per_1000'], 3)} ({_f(f['redis_cpu_s_per_1000'], 3)}) |"
+            f"| {_f(f['server_cpu_s_per_1000'], 3)} ({_f(f['redis_cpu_s_per_1000'], 3)}) | {_cpu_split(f)} |"
         )
     return head + rows + head2 + rows2
+
+
+def _cpu_split(q: dict[str, Any]) -> str:
+    if "client_cpu_s" not in q:
+        return "—"
+    busy = f" ({q['machine_busy'] * 100:.0f} %)" if q.get("machine_busy") is not None else ""
+    return f"{_f(q['server_cpu_s'], 2)} / {_f(q['redis_cpu_s'], 2)} / {_f(q['client_cpu_s'], 2)}{busy}"
 
 
 def _targets(runs: list[dict[str, Any]]) -> list[str]:

@@ -3,6 +3,13 @@
 While one pipeline is in flight the next answers queue up; they go together in the next
 one. Each answer's acknowledgement waits for Redis's reply to *its* script call, so a
 viewer is never told "accepted" before Redis has stored it.
+
+Answers are spread over a few *lanes* by player, each with its own pipeline in flight, so
+Redis runs one lane's batch while the node packs the next lane's batch and writes the
+acks of a third: with a single lane the two took turns and each idled half the time. One
+player's answers always share a lane, so they reach Redis in the order they arrived (the
+first answer is the one kept). Between players the order is Redis's arrival order, the
+tie-break after response time, as before.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from quiz_engine.store.redis_store import AnswerRequest, AnswerResult, Store
 log = logging.getLogger("quiz_engine.ingest")
 
 MAX_BATCH = 500
+LANES = 3
 
 
 Done = Callable[[AnswerResult], None]
@@ -34,36 +42,41 @@ class AnswerIngest:
     costs no task wake-ups at all.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, lanes: int = LANES) -> None:
         self.store = store
-        self._pending: list[tuple[AnswerRequest, Done]] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._lanes: list[list[tuple[AnswerRequest, Done]]] = [[] for _ in range(lanes)]
+        self._wakes = [asyncio.Event() for _ in range(lanes)]
+        self._tasks: list[asyncio.Task[None]] = []
         self.batches = 0
         self.answers = 0
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="answer-ingest")
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._run(i), name=f"answer-ingest-{i}") for i in range(len(self._lanes))]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        pending, self._pending = self._pending, []
-        _finish(pending, [AnswerResult(False, R_TRY_AGAIN)] * len(pending))
+                await task
+        for i, pending in enumerate(self._lanes):
+            self._lanes[i] = []
+            _finish(pending, [AnswerResult(False, R_TRY_AGAIN)] * len(pending))
 
     def enqueue(self, request: AnswerRequest, done: Done) -> None:
         """Queue one answer without awaiting; ``done(result)`` runs once Redis has replied."""
-        self._pending.append((request, done))
-        self._wake.set()
+        lane = hash(request.player) % len(self._lanes)
+        self._lanes[lane].append((request, done))
+        self._wakes[lane].set()
 
-    async def _run(self) -> None:
+    async def _run(self, lane: int) -> None:
+        wake = self._wakes[lane]
         while True:
-            await self._wake.wait()
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            if not self._pending:
-                self._wake.clear()
+            await wake.wait()
+            pending = self._lanes[lane]
+            batch, self._lanes[lane] = pending[:MAX_BATCH], pending[MAX_BATCH:]
+            if not self._lanes[lane]:
+                wake.clear()
             if not batch:
                 continue
             started = mono_us()

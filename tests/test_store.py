@@ -129,6 +129,17 @@ async def test_first_send_is_kept_across_nodes(store: Store) -> None:
     assert res.ok and res.response_us == 600_000  # measured from node 1's first delivery
 
 
+async def test_a_malformed_answer_is_refused_alone(store: Store) -> None:
+    """One unparsable answer in a batch (a player id with the field separator) is refused
+    without storing anything; the other answers of the same script call go through."""
+    await store.transition(EP, Command.OPEN)
+    bad = AnswerRequest(EP, "x|y", 0, 1, "node1", 100, 107, None, None, "node1:x")
+    good, broken, other = await answer(store, req("a", 1, 100), bad, req("b", 2, 200))
+    assert good.ok and other.ok
+    assert (broken.ok, broken.reason) == (False, "try_again")
+    assert set(await store.r.hkeys(EpisodeKeys(EP).answers(0))) == {"a", "b"}
+
+
 async def test_void_and_disqualify_and_verify(store: Store) -> None:
     await store.transition(EP, Command.OPEN)
     await answer(store, req("a", 1, 100), req("b", 1, 200))

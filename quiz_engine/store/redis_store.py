@@ -310,9 +310,9 @@ class Store:
             args: list[Any] = [boot, q]
             for i in members:
                 a = batch[i]
-                args += [a.player, a.option, a.arrival_mono_us, a.arrival_est_us,
-                         "" if a.sent_mono_us is None else a.sent_mono_us,
-                         "" if a.sent_est_us is None else a.sent_est_us, a.rid]
+                unknown = a.sent_mono_us is None or a.sent_est_us is None
+                sent = "|" if unknown else f"{a.sent_mono_us}|{a.sent_est_us}"
+                args.append(f"{a.player}|{a.option}|{a.arrival_mono_us}|{a.arrival_est_us}|{sent}|{a.rid}")
             await self._answer(
                 keys=[k.state, k.answers(q), k.correct(q), k.counts(q), k.sent(q), k.stats, k.rank, k.audit, k.dq],
                 args=args, client=pipe,
