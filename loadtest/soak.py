@@ -275,7 +275,10 @@ async def soak(args: argparse.Namespace) -> int:
     port = free_port()
     log_path = tmp / "server.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "QUIZ_JOIN_RATE": "1000", "QUIZ_JOIN_BURST": "1000"}
-    cmd = [sys.executable, "-m", "quiz_engine", "serve", "--port", str(port), "--redis-url", redis_url,
+    entry = [str(ROOT / "loadtest" / "memtrace.py")] if args.trace_every else ["-m", "quiz_engine"]
+    if args.trace_every:
+        env["QE_TRACE_OUT"] = str(Path(args.trace_out).resolve())
+    cmd = [sys.executable, *entry, "serve", "--port", str(port), "--redis-url", redis_url,
            "--host-token", HOST_TOKEN, "--bank", str(write_bank(tmp)), "--load", "soak/e1", "--log-level", "warning"]
     with open(log_path, "w") as log:
         server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
@@ -308,6 +311,15 @@ async def soak(args: argparse.Namespace) -> int:
                 await asyncio.to_thread(sample, proc, report, base, redis_port)
 
         tasks.append(asyncio.create_task(sampler()))
+
+        async def tracer() -> None:  # memtrace.py: baseline once the seats are filled, then reports
+            await asyncio.sleep(30)
+            while not stop.is_set():
+                server.send_signal(signal.SIGUSR2)
+                await asyncio.sleep(args.trace_every)
+
+        if args.trace_every:
+            tasks.append(asyncio.create_task(tracer()))
         deadline = time.monotonic() + args.duration
         i = 0
         while time.monotonic() < deadline or len(report.episodes) < args.min_episodes:
@@ -391,6 +403,10 @@ def main() -> int:
     parser.add_argument("--max-rss-growth-mb", type=float, default=25.0)
     parser.add_argument("--min-episodes", type=int, default=2, help="play at least this many episodes")
     parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--trace-every", type=float, default=0,
+                        help="run the server under loadtest/memtrace.py (tracemalloc) and report allocation "
+                             "growth every S seconds (memory hunts only: the server gets much slower)")
+    parser.add_argument("--trace-out", default="memtrace.txt", help="where --trace-every appends its reports")
     args = parser.parse_args()
     return asyncio.run(soak(args))
 
