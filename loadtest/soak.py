@@ -177,8 +177,9 @@ class Viewer:
 
 
 class Show:
-    def __init__(self, base: str, redis_url: str, report: Report) -> None:
-        self.http = httpx.AsyncClient(base_url=base, headers={"authorization": f"Bearer {HOST_TOKEN}"}, timeout=30)
+    def __init__(self, base: str, redis_url: str, report: Report, timeout: float = 30) -> None:
+        self.http = httpx.AsyncClient(base_url=base, headers={"authorization": f"Bearer {HOST_TOKEN}"},
+                                      timeout=timeout)
         self.redis_url, self.report = redis_url, report
 
     async def cmd(self, command: str, **body: Any) -> dict[str, Any]:
@@ -278,6 +279,7 @@ async def soak(args: argparse.Namespace) -> int:
     entry = [str(ROOT / "loadtest" / "memtrace.py")] if args.trace_every else ["-m", "quiz_engine"]
     if args.trace_every:
         env["QE_TRACE_OUT"] = str(Path(args.trace_out).resolve())
+        env.setdefault("QE_TRACE_FRAMES", "6")
     cmd = [sys.executable, *entry, "serve", "--port", str(port), "--redis-url", redis_url,
            "--host-token", HOST_TOKEN, "--bank", str(write_bank(tmp)), "--load", "soak/e1", "--log-level", "warning"]
     with open(log_path, "w") as log:
@@ -303,7 +305,7 @@ async def soak(args: argparse.Namespace) -> int:
         viewers = [Viewer(f"ws://127.0.0.1:{port}/ws/viewer", report, random.Random(rng.random()), i)
                    for i in range(args.viewers)]
         tasks = [asyncio.create_task(v.run(stop)) for v in viewers]
-        show = Show(base, redis_url, report)
+        show = Show(base, redis_url, report, timeout=300 if args.trace_every else 30)  # snapshots stall it
 
         async def sampler() -> None:
             while not stop.is_set():
