@@ -30,12 +30,10 @@ def main() -> int:
     tracemalloc.start(int(os.environ.get("QE_TRACE_FRAMES", "12")))
     out = Path(os.environ.get("QE_TRACE_OUT", "/tmp/qe-memtrace.txt"))
     baseline: list[tracemalloc.Snapshot] = []
-    ignore = (tracemalloc.Filter(False, tracemalloc.__file__),
-              tracemalloc.Filter(False, "<frozen importlib._bootstrap*>"))
 
     def report(signum: int, frame: FrameType | None) -> None:
         gc.collect()
-        snap = tracemalloc.take_snapshot().filter_traces(ignore)
+        snap = tracemalloc.take_snapshot()  # no filter_traces: it is pure Python, minutes on a big heap
         traced = sum(s.size for s in snap.statistics("filename")) / 2**20
         lines = [f"\n=== {time.strftime('%H:%M:%S')} traced {traced:.1f} MiB"]
         if baseline:

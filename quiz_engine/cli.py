@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from quiz_engine import __version__
-from quiz_engine.config import Settings, parse_required
+from quiz_engine.config import WS_IMPLS, Settings, parse_required
 from quiz_engine.errors import BankError, ConfigError, QuizError, RedisUnavailable
 from quiz_engine.logs import log_config
 from quiz_engine.redis_server import EmbeddedRedis, running_embedded
@@ -130,7 +130,7 @@ def _serve(args: argparse.Namespace) -> int:
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        "ws": "quiz_engine.web.wsproto:DirectWebSocketProtocol",  # uvicorn sans-I/O + frame hook
+        "ws": WS_IMPLS[settings.ws_impl],
         "ws_max_size": MAX_FRAME_BYTES,
         "ws_per_message_deflate": False,
         # protocol-level keepalive: every ping costs CPU on every socket, so not too often

@@ -21,6 +21,15 @@ def _env_float(name: str, default: float) -> float:
         raise ConfigError(f"{name}={raw!r} is not a number") from None
 
 
+# uvicorn WebSocket protocol per QUIZ_WS_IMPL: the engine's frame hook (default), or stock
+# uvicorn ones as a fallback should an uvicorn upgrade ever break the hook (slower, same behaviour)
+WS_IMPLS = {
+    "hook": "quiz_engine.web.wsproto:DirectWebSocketProtocol",
+    "uvicorn": "websockets-sansio",
+    "uvicorn-legacy": "websockets",
+}
+
+
 @dataclass
 class Settings:
     host: str = "127.0.0.1"
@@ -45,6 +54,7 @@ class Settings:
     demo: bool = False
     autoload: tuple[str, str] | None = None  # (bank, episode) to load at start if none is
     node_id: str | None = None
+    ws_impl: str = "hook"  # see WS_IMPLS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +77,7 @@ class Settings:
         s.messages_per_s = _env_float("QUIZ_MSG_RATE", s.messages_per_s)
         s.message_burst = _env_float("QUIZ_MSG_BURST", s.message_burst)
         s.max_buffer_bytes = int(_env_float("QUIZ_MAX_BUFFER", s.max_buffer_bytes))
+        s.ws_impl = os.environ.get("QUIZ_WS_IMPL") or s.ws_impl
         return s
 
     def to_json(self) -> str:
@@ -93,6 +104,8 @@ class Settings:
             raise ConfigError("QUIZ_MAX_CONNS_PER_IP must be >= 0 and QUIZ_MAX_BUFFER >= 1024")
         if min(self.joins_per_ip_per_s, self.join_burst_per_ip, self.messages_per_s, self.message_burst) <= 0:
             raise ConfigError("QUIZ_JOIN_RATE, QUIZ_JOIN_BURST, QUIZ_MSG_RATE and QUIZ_MSG_BURST must be > 0")
+        if self.ws_impl not in WS_IMPLS:
+            raise ConfigError(f"QUIZ_WS_IMPL must be one of {', '.join(WS_IMPLS)}, got {self.ws_impl!r}")
         if self.host_token is not None and len(self.host_token) < 12:
             raise ConfigError("the host token must be at least 12 characters long")
 
