@@ -568,8 +568,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="profile the server with py-spy at these sizes (docs/bench/profile-N-codec.txt)")
     p.add_argument("--label", default="", help="variant label stored with each run (e.g. 'fixes')")
     p.add_argument("--server-wrapper", default="",
-                   help="run the server through this script instead of -m quiz_engine "
-                        "(e.g. loadtest/experiments/proposed_fixes.py, to measure a fix before it lands)")
+                   help="run the server through this script instead of -m quiz_engine (it gets the same "
+                        "arguments; e.g. a script that monkeypatches a fix in, to measure it before it lands)")
     p.add_argument("--extra-path", action="append", default=[],
                    help="prepend to the server's PYTHONPATH (e.g. a `pip install --target DIR hiredis uvloop` "
                         "folder, to measure optional packages without installing them in .venv)")

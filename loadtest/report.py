@@ -230,10 +230,15 @@ def write_report(results: Path, doc: Path) -> None:
         rs = [r for r in runs if r.get("variant", "") == variant]
         title = "Results" if not variant else f"Variant: `{variant}`"
         out += [f"## {title}", ""]
-        if variant:
-            out += ["Same harness; the server runs the same code with the changes named in the label applied from "
-                    "outside (`--server-wrapper loadtest/experiments/proposed_fixes.py`, `--extra-path`): see the "
-                    "analysis below.", ""]
+        nodes = max((r.get("nodes", 1) for r in rs), default=1)
+        if nodes > 1:
+            out += [f"Same harness with `--nodes {nodes}`: {nodes} server processes (nodes) on the one Redis, the "
+                    "client processes split evenly between them, host commands, probes and the constructed fastest "
+                    "player on node 1. Memory, CPU and file descriptors are all nodes together; the fan-out figure "
+                    "is the slowest node's.", ""]
+        elif variant:
+            out += ["Same harness; the server ran with the changes named in the label (`--server-wrapper`, "
+                    "`--extra-path`): see the analysis below.", ""]
         out += ["### Targets", "", *_targets(rs), "", "### All sizes", "", *_table(rs), ""]
         loads = [f"{r['viewers']:,} {r['codec']}: {r['loadavg_before'][0]:.1f} → {r['loadavg_after'][0]:.1f} "
                  f"({r.get('when', '')}, server at `{r.get('commit', '?')}`)"

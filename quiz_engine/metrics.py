@@ -31,6 +31,9 @@ FANOUT_PER_CONN = Gauge("quiz_fanout_us_per_connection", "Last fan-out: microsec
                         multiprocess_mode="max")
 SLOW_CONSUMERS = Counter("quiz_slow_consumer_disconnects_total", "Sockets cut off for not reading")
 PROTOCOL_ERRORS = Counter("quiz_protocol_errors_total", "Client frames refused", ["code"])
+GC_BETWEEN_QUESTIONS = Histogram("quiz_gc_between_questions_seconds",
+                                 "Full garbage collections between questions (the heap is frozen while one is open)",
+                                 buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0))
 REDIS_UP = Gauge("quiz_redis_up", "1 when this node reaches Redis", multiprocess_mode="min")
 
 

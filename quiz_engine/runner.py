@@ -53,6 +53,7 @@ TOP_N = 10
 HEARTBEAT_S = 2.0
 POLL_S = 1.0
 STATS_S = 0.5
+GC_AFTER_REVEAL_S = 2.0  # the reveal frame is out before the between-questions collection
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Runner:
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[Any]] = []
         self._close_timer: asyncio.TimerHandle | None = None
+        self._gc_timer: asyncio.TimerHandle | None = None
         self._viewer_queue: list[_Scheduled] = []
         self._viewer_wake = asyncio.Event()
         self._order = itertools.count()
@@ -160,8 +162,9 @@ class Runner:
             self._tasks.append(loop.create_task(coro, name=name))
 
     async def stop(self) -> None:
-        if self._close_timer is not None:
-            self._close_timer.cancel()
+        for timer in (self._close_timer, self._gc_timer):
+            if timer is not None:
+                timer.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -402,7 +405,7 @@ class Runner:
         host_frame: dict[str, Any] | None = None
         personal_standings = False
         if broadcast:
-            _gc_policy(phase)
+            self._gc_policy(phase)
         if phase is Phase.LOBBY:
             frame = F.lobby(seq, F.episode_info(ep, v.meta, count, v.num("next")))
             v.question_frame = v.reveal_frame = None
@@ -509,6 +512,37 @@ class Runner:
                 await asyncio.sleep(0)
 
     # --- timers ---------------------------------------------------------------------
+    def _gc_policy(self, phase: Phase) -> None:
+        """Keep full garbage collections out of open questions, and still collect.
+
+        With 10–20k sockets open a full collection pauses the loop for 0.3–0.75 s. Freezing the
+        heap when a question opens moves every live object (sockets, players...) out of the
+        collector's sight, so collections while answers arrive only scan what is new. But a
+        frozen object that becomes cyclic garbage (every closed socket's protocol and parser)
+        stays until unfrozen: with viewers coming and going that grew without bound. So once a
+        question is over (revealed, and the reveal is out to the phones) or the show is
+        between episodes, the heap is unfrozen and collected in full, a pause no answer feels.
+        """
+        if self._gc_timer is not None:
+            self._gc_timer.cancel()
+            self._gc_timer = None
+        if phase is Phase.QUESTION:
+            gc.freeze()
+        elif phase in (Phase.REVEALED, Phase.FINISHED, Phase.LOBBY) and gc.get_freeze_count():
+            after = self.delay_ms / 1000 + GC_AFTER_REVEAL_S
+            self._gc_timer = asyncio.get_running_loop().call_later(after, self._collect)
+
+    def _collect(self) -> None:
+        self._gc_timer = None
+        if self.view.phase is Phase.QUESTION:
+            return
+        started = mono_us()
+        gc.unfreeze()
+        found = gc.collect()
+        metrics.GC_BETWEEN_QUESTIONS.observe((mono_us() - started) / 1e6)
+        log.info("full garbage collection between questions: %d objects freed in %.0f ms",
+                 found, (mono_us() - started) / 1000)
+
     def _schedule_close(self, idx: int, due_ms: int) -> None:
         if self._close_timer is not None:
             self._close_timer.cancel()
@@ -820,20 +854,6 @@ class Runner:
 
     def bad_token_error(self) -> dict[str, Any]:
         return F.error(E_BAD_TOKEN, "resume token is not valid; join again")
-
-
-def _gc_policy(phase: Phase) -> None:
-    """Keep full garbage collections out of the show.
-
-    With 10–20k sockets open a full collection pauses the loop for 0.3–0.75 s. Freezing the
-    heap when a question opens moves every live object (the lobby's sockets, players...)
-    out of the collector's sight, so collections during the episode only scan what is new;
-    refcounting still frees ordinary garbage. The heap is unfrozen when the episode ends.
-    """
-    if phase is Phase.QUESTION:
-        gc.freeze()
-    elif phase in (Phase.FINISHED, Phase.LOBBY):
-        gc.unfreeze()
 
 
 def _source(meta: dict[str, Any], idx: int) -> str:

@@ -206,6 +206,32 @@ async def test_rerun_times_answers_from_the_new_delivery(server: ServerProc) -> 
     await b.close()
 
 
+def _collections_between_questions(server: ServerProc) -> float:
+    text = httpx.get(f"{server.base}/metrics", timeout=10).text
+    line = next(x for x in text.splitlines() if x.startswith("quiz_gc_between_questions_seconds_count"))
+    return float(line.rsplit(" ", 1)[1])
+
+
+async def test_heap_is_frozen_during_a_question_and_collected_after_its_reveal(server: ServerProc) -> None:
+    """The heap is frozen while a question is open (no full collection can pause the answers)
+    and collected in full once the reveal is out: closed sockets do not pile up in memory."""
+    a = await Client.connect(f"{server.ws}/ws/viewer")
+    await a.join("Collector")
+    server.cmd("open")
+    await a.expect("question")
+    await asyncio.sleep(0.5)
+    assert server.cmd("close").status_code == 200
+    assert _collections_between_questions(server) == 0  # none while the question was open
+    assert server.cmd("reveal").status_code == 200
+    await a.expect("reveal")
+    for _ in range(100):
+        if _collections_between_questions(server) == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert _collections_between_questions(server) == 1
+    await a.close()
+
+
 async def test_reconnect_keeps_first_send_time_and_answer(server: ServerProc) -> None:
     a = await Client.connect(f"{server.ws}/ws/viewer")
     b = await Client.connect(f"{server.ws}/ws/viewer")
