@@ -189,7 +189,11 @@ class Show:
         return dict(r.json())
 
     async def state(self) -> dict[str, Any]:
-        return dict((await self.http.get("/api/host/state")).json())
+        try:
+            return dict((await self.http.get("/api/host/state")).json())
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            # a kept-alive connection the server closed just as it was reused: a GET is safe to retry
+            return dict((await self.http.get("/api/host/state")).json())
 
     async def episode(self, ep: str) -> None:
         self.report.cycle += 1
@@ -346,6 +350,9 @@ async def soak(args: argparse.Namespace) -> int:
         stop.set()
         for t in tasks:
             t.cancel()
+        if server.poll() is not None:  # it died: say why before the temporary directory goes
+            print(f"server exited with {server.returncode}; its log ends:\n"
+                  f"{log_path.read_text(errors='replace')[-3000:]}", file=sys.stderr)
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
             try:

@@ -84,3 +84,11 @@ class Client:
     async def close(self) -> None:
         await self.ws.close()
         self._reader.cancel()
+
+
+async def joined(url: str, *names: str) -> list[Client]:
+    """One connected, joined viewer per name."""
+    clients = [await Client.connect(url) for _ in names]
+    for client, name in zip(clients, names, strict=True):
+        await client.join(name)
+    return clients

@@ -22,7 +22,7 @@ import msgpack
 import redis as redis_lib
 import websockets
 
-from tests.client import Client
+from tests.client import Client, joined
 from tests.conftest import HOST_TOKEN, ServerProc
 
 
@@ -232,10 +232,7 @@ async def test_overlay_token_cannot_command(server: ServerProc) -> None:
 
 
 async def test_resume_token_of_one_player_cannot_act_as_another(server: ServerProc) -> None:
-    alice = await Client.connect(f"{server.ws}/ws/viewer")
-    bob = await Client.connect(f"{server.ws}/ws/viewer")
-    await alice.join("Alice")
-    await bob.join("Bob")
+    alice, bob = await joined(f"{server.ws}/ws/viewer", "Alice", "Bob")
     assert alice.token and bob.token and alice.player and bob.player
     a_id, a_mac = alice.token.split(".", 1)
     b_id, b_mac = bob.token.split(".", 1)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from quiz_engine.game.standings import ORDER_BASE, PlayerScore, rank_standings
-from tests.client import Client
+from tests.client import Client, joined
 from tests.conftest import ServerProc
 
 N = 50
@@ -181,10 +181,7 @@ async def test_pipelined_frames_are_answered_in_order(make_server: Any, ws_impl:
 
 async def test_rerun_times_answers_from_the_new_delivery(server: ServerProc) -> None:
     """A voided question played again is timed from its second delivery, not the first one."""
-    a = await Client.connect(f"{server.ws}/ws/viewer")
-    b = await Client.connect(f"{server.ws}/ws/viewer")
-    await a.join("First run")
-    await b.join("Second run")
+    a, b = await joined(f"{server.ws}/ws/viewer", "First run", "Second run")
     server.cmd("open")
     await a.expect("question", index=0)
     await b.expect("question", index=0)
@@ -233,10 +230,7 @@ async def test_heap_is_frozen_during_a_question_and_collected_after_its_reveal(s
 
 
 async def test_reconnect_keeps_first_send_time_and_answer(server: ServerProc) -> None:
-    a = await Client.connect(f"{server.ws}/ws/viewer")
-    b = await Client.connect(f"{server.ws}/ws/viewer")
-    await a.join("Ann")
-    await b.join("Ben")
+    a, b = await joined(f"{server.ws}/ws/viewer", "Ann", "Ben")
     server.cmd("open")
     await a.expect("question")
     await b.expect("question")
