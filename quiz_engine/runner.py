@@ -53,7 +53,6 @@ TOP_N = 10
 HEARTBEAT_S = 2.0
 POLL_S = 1.0
 STATS_S = 0.5
-GC_AFTER_REVEAL_S = 2.0  # the reveal frame is out before the between-questions collection
 
 
 @dataclass
@@ -112,7 +111,6 @@ class Runner:
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[Any]] = []
         self._close_timer: asyncio.TimerHandle | None = None
-        self._gc_timer: asyncio.TimerHandle | None = None
         self._viewer_queue: list[_Scheduled] = []
         self._viewer_wake = asyncio.Event()
         self._order = itertools.count()
@@ -162,9 +160,8 @@ class Runner:
             self._tasks.append(loop.create_task(coro, name=name))
 
     async def stop(self) -> None:
-        for timer in (self._close_timer, self._gc_timer):
-            if timer is not None:
-                timer.cancel()
+        if self._close_timer is not None:
+            self._close_timer.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -455,7 +452,7 @@ class Runner:
             self.first_sent = {key: self.first_sent.get(key, {})}
             self._schedule_viewers(viewer_at, frame, on_write=self._recorder(key), after=self._flusher(key))
         else:
-            after = self._send_standings if personal_standings else None
+            after = self._after_results if personal_standings else None
             self._schedule_viewers(viewer_at, frame, after=after)
 
     async def _reveal_frame(self, seq: int, idx: int) -> dict[str, Any]:
@@ -519,22 +516,15 @@ class Runner:
         heap when a question opens moves every live object (sockets, players...) out of the
         collector's sight, so collections while answers arrive only scan what is new. But a
         frozen object that becomes cyclic garbage (every closed socket's protocol and parser)
-        stays until unfrozen: with viewers coming and going that grew without bound. So once a
-        question is over (revealed, and the reveal is out to the phones) or the show is
-        between episodes, the heap is unfrozen and collected in full, a pause no answer feels.
+        stays until unfrozen: with viewers coming and going that grew without bound. So right
+        after the reveal (or the final results) has gone out to the phones, the heap is
+        unfrozen and collected in full (``_collect``), a pause no answer feels.
         """
-        if self._gc_timer is not None:
-            self._gc_timer.cancel()
-            self._gc_timer = None
         if phase is Phase.QUESTION:
             gc.freeze()
-        elif phase in (Phase.REVEALED, Phase.FINISHED, Phase.LOBBY) and gc.get_freeze_count():
-            after = self.delay_ms / 1000 + GC_AFTER_REVEAL_S
-            self._gc_timer = asyncio.get_running_loop().call_later(after, self._collect)
 
     def _collect(self) -> None:
-        self._gc_timer = None
-        if self.view.phase is Phase.QUESTION:
+        if not gc.get_freeze_count():
             return
         started = mono_us()
         gc.unfreeze()
@@ -542,6 +532,11 @@ class Runner:
         metrics.GC_BETWEEN_QUESTIONS.observe((mono_us() - started) / 1e6)
         log.info("full garbage collection between questions: %d objects freed in %.0f ms",
                  found, (mono_us() - started) / 1000)
+
+    async def _after_results(self) -> None:
+        """After a reveal, leaderboard or final frame reached the phones: standings, then collect."""
+        await self._send_standings()
+        self._collect()
 
     def _schedule_close(self, idx: int, due_ms: int) -> None:
         if self._close_timer is not None:
