@@ -37,6 +37,7 @@ import multiprocessing as mp
 import os
 import platform
 import re
+import shlex
 import signal
 import statistics
 import subprocess
@@ -507,7 +508,7 @@ async def main_async(args: argparse.Namespace) -> int:
     if out_path.exists() and not args.fresh:
         doc = json.loads(out_path.read_text())
     doc["machine"] = machine_info()
-    command = args.command or " ".join([".venv/bin/python -m loadtest.bench", *sys.argv[1:]])
+    command = args.command or " ".join([".venv/bin/python -m loadtest.bench", shlex.join(sys.argv[1:])])
     doc.setdefault("commands", {})[args.label] = command
     if not args.label:
         doc["command"] = command
