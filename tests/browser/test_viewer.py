@@ -118,3 +118,29 @@ def test_viewer_english_and_language_toggle(server: ServerProc, open_page: Calla
     page.fill("#f-name", "Bình")
     page.click("#join-submit")
     expect(page.locator("#info-title")).to_have_text("Bạn đã sẵn sàng!")
+
+
+def test_viewer_waits_out_the_stream_delay(make_server: Callable[..., ServerProc],
+                                           open_page: Callable[..., Any]) -> None:
+    """With a stream delay the phone must not run ahead of the broadcast: a question opened on
+    air reaches phones D seconds later, a phone that (re)loads inside that gap shows 'get ready',
+    and the countdown then starts from the full time limit."""
+    server = make_server("--bank", str(VI_BANK), "--load", "vi-demo/tap-1", "--stream-delay", "4")
+    page = open_page(server.base + "/", PHONE, "viewer-delay")
+    page.fill("#f-name", "Hạnh")
+    page.click("#join-submit")
+    expect(page.locator("#info-title")).to_have_text("Bạn đã sẵn sàng!")
+    assert server.cmd("open", expect=0).status_code == 200
+    # on air now, not on the phone yet
+    page.wait_for_timeout(1000)
+    expect(page.locator("#s-question")).to_be_hidden()
+    expect(page.locator("#info-title")).to_have_text("Bạn đã sẵn sàng!")
+    # a phone that reloads inside the gap is told to get ready
+    page.reload()
+    expect(page.locator("#info-title")).to_have_text("Chuẩn bị!")
+    expect(page.locator("#info-text")).to_have_text("Câu hỏi sắp hiện ra…")
+    shot(page, "viewer-6-stream-delay-waiting")
+    # the question arrives by itself at the release, with the whole answer window ahead
+    expect(page.locator("#s-question")).to_be_visible(timeout=LONG)
+    secs = int(page.locator("#q-secs").inner_text())
+    assert 55 <= secs <= 60, secs
