@@ -22,6 +22,7 @@ import pytest
 import redis
 
 from quiz_engine.redis_server import EmbeddedRedis, free_port
+from tests.redis_cluster import LocalCluster
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_BANK = ROOT / "tests" / "banks" / "test-bank.toml"
@@ -104,6 +105,14 @@ def start_server(redis_url: str, tmp: Path, *extra: str, port: int | None = None
         time.sleep(0.05)
     server.stop(signal.SIGKILL)
     raise RuntimeError(f"server did not start:\n{server.log()}")
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalCluster]:
+    """A local Redis Cluster (three masters), for the multi-node tests."""
+    cluster = LocalCluster().start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture

@@ -1,16 +1,55 @@
-"""Several nodes on one Redis: one consistent episode whichever node a viewer is on."""
+"""Several nodes on one Redis: one consistent episode whichever node a viewer is on.
+
+Each test runs twice: on a single redis-server and on a local Redis Cluster of three masters
+(the same ``REDIS_URL`` setting; the store asks the server which one it is)."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+import redis as redis_lib
 
 from tests.client import Client
+from tests.conftest import ServerProc, start_server
 
 
-async def test_two_nodes_one_episode(make_server: Any) -> None:
+@pytest.fixture(params=["redis", "cluster"])
+def make_node(request: pytest.FixtureRequest, make_server: Callable[..., ServerProc],
+              tmp_path: Path) -> Any:
+    if request.param == "redis":
+        yield make_server
+        return
+    cluster = request.getfixturevalue("redis_cluster")
+    cluster.flush()
+    started: list[ServerProc] = []
+
+    def make(*extra: str, **kwargs: Any) -> ServerProc:
+        server = start_server(cluster.url, tmp_path, *extra, **kwargs)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop(signal.SIGKILL)
+
+
+def sync_client(url: str) -> Any:
+    plain = redis_lib.Redis.from_url(url, decode_responses=True)
+    clustered = bool(plain.info("cluster").get("cluster_enabled"))
+    if not clustered:
+        return plain
+    plain.close()
+    return redis_lib.RedisCluster.from_url(url, decode_responses=True)
+
+
+async def test_two_nodes_one_episode(make_node: Any) -> None:
+    make_server = make_node
     a = make_server("--load", "test/ep1")
     b = make_server()  # loads nothing: picks up the show from Redis
     overlay_b = await Client.connect(f"{b.ws}/ws/overlay?token={b.overlay_token}")
@@ -66,7 +105,8 @@ async def test_two_nodes_one_episode(make_server: Any) -> None:
     await overlay_b.close()
 
 
-async def test_close_timer_fires_once_across_nodes(make_server: Any) -> None:
+async def test_close_timer_fires_once_across_nodes(make_node: Any) -> None:
+    make_server = make_node
     a = make_server("--load", "test/short", "--grace-ms", "200")
     b = make_server("--grace-ms", "200")
     va = await Client.connect(f"{a.ws}/ws/viewer")
@@ -82,9 +122,7 @@ async def test_close_timer_fires_once_across_nodes(make_server: Any) -> None:
     with a.host() as host:
         audit_closes = host.get("/api/host/verify").json()
         assert audit_closes["ok"]
-    import redis as redis_lib
-
-    r = redis_lib.Redis.from_url(a.redis_url, decode_responses=True)
+    r = sync_client(a.redis_url)
     closes = [f for _, f in r.xrange("qe:{test.short}:audit") if f.get("e") == "close"]
     r.close()
     assert len(closes) == 1 and closes[0]["by"].startswith("timer:")

@@ -17,8 +17,10 @@ from importlib import resources
 from typing import Any, ParamSpec, TypeVar
 
 import orjson
+import redis
 import redis.asyncio as aioredis
 import redis.exceptions as rexc
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
@@ -34,6 +36,18 @@ T = TypeVar("T")
 
 _REDIS_DOWN = (rexc.ConnectionError, rexc.TimeoutError, OSError)
 MAX_REDIS_CONNECTIONS = 200  # per process
+
+
+def is_cluster(url: str) -> bool:
+    """Whether the Redis at ``url`` is a Redis Cluster node (False if it cannot be asked now:
+    the store's first real call reports an unreachable Redis)."""
+    probe = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
+    try:
+        return bool(probe.info("cluster").get("cluster_enabled"))
+    except (rexc.RedisError, OSError):
+        return False
+    finally:
+        probe.close()
 
 
 def redis_guard(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
@@ -113,7 +127,7 @@ def parse_answer_record(packed: str) -> tuple[int, int, int, str]:
 class Store:
     """All Redis I/O of the engine. One instance per process."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: aioredis.Redis | RedisCluster) -> None:
         # decode_responses=True: every reply is str. redis-py's stubs cannot express that,
         # so the client is typed loosely here and results are converted where they are read.
         self.r: Any = client
@@ -129,6 +143,18 @@ class Store:
 
     @classmethod
     def from_url(cls, url: str) -> Store:
+        """A store on the Redis at ``url``: a single server, or any node of a Redis Cluster.
+
+        Which of the two is asked of the server itself (``INFO cluster``), so the same
+        ``REDIS_URL`` setting works for both. Every key of an episode carries the hash tag
+        ``{episode}`` and the scripts only touch one episode, so each runs on one shard.
+        """
+        retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), 3)
+        common: dict[str, Any] = {
+            "decode_responses": True, "socket_timeout": 5, "socket_connect_timeout": 3, "retry": retry,
+        }
+        if is_cluster(url):
+            return cls(RedisCluster.from_url(url, **common))
         # A blocking pool: a burst of more concurrent calls than connections waits (up to 5 s)
         # for a free one. redis-py's default pool holds 100 and refuses the 101st with "Too many
         # connections", which reached viewers as "unavailable" on a healthy Redis.
@@ -136,10 +162,8 @@ class Store:
         # reconnects and retries (every state change is a script that is safe to repeat:
         # answers carry a request id, transitions check the phase) instead of failing.
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3, health_check_interval=10,
-            max_connections=MAX_REDIS_CONNECTIONS, timeout=5,
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
-            retry_on_error=[rexc.ConnectionError, rexc.TimeoutError],
+            url, health_check_interval=10, max_connections=MAX_REDIS_CONNECTIONS, timeout=5,
+            retry_on_error=[rexc.ConnectionError, rexc.TimeoutError], **common,
         )
         return cls(aioredis.Redis.from_pool(pool))
 
@@ -295,7 +319,7 @@ class Store:
     # --- answers ----------------------------------------------------------------------
     @redis_guard
     async def answer_batch(self, batch: Sequence[AnswerRequest]) -> list[AnswerResult]:
-        """Run a burst of answers through the answer script in one round trip.
+        """Run a burst of answers through the answer script: one round trip per question.
 
         Answers to the same question (the normal case) go in ONE script call that loops over
         them: per answer that saves redis-py's command packing and reply parsing, which cost
@@ -304,7 +328,9 @@ class Store:
         groups: dict[tuple[str, int, str], list[int]] = {}
         for i, a in enumerate(batch):
             groups.setdefault((a.episode, a.question, a.boot), []).append(i)
-        pipe = self.r.pipeline(transaction=False)
+        out: list[AnswerResult | None] = [None] * len(batch)
+        # One direct script call per group, no pipeline: a batch is nearly always one group
+        # (one open question), and Redis Cluster refuses scripts inside pipelines.
         for (episode, q, boot), members in groups.items():
             k = EpisodeKeys(episode)
             args: list[Any] = [boot, q]
@@ -313,26 +339,24 @@ class Store:
                 unknown = a.sent_mono_us is None or a.sent_est_us is None
                 sent = "|" if unknown else f"{a.sent_mono_us}|{a.sent_est_us}"
                 args.append(f"{a.player}|{a.option}|{a.arrival_mono_us}|{a.arrival_est_us}|{sent}|{a.rid}")
-            await self._answer(
-                keys=[k.state, k.answers(q), k.correct(q), k.counts(q), k.sent(q), k.stats, k.rank, k.audit, k.dq],
-                args=args, client=pipe,
-            )
-        raw = await pipe.execute(raise_on_error=False)
-        self.round_trips += 1
-        out: list[AnswerResult | None] = [None] * len(batch)
-        for members, reply in zip(groups.values(), raw, strict=True):
-            if isinstance(reply, Exception):
-                if isinstance(reply, _REDIS_DOWN):
-                    raise reply
+            try:
+                reply = await self._answer(
+                    keys=[k.state, k.answers(q), k.correct(q), k.counts(q), k.sent(q), k.stats, k.rank, k.audit,
+                          k.dq],
+                    args=args,
+                )
+            except rexc.ResponseError:
                 for i in members:
                     out[i] = AnswerResult(False, "try_again")
                 continue
+            finally:
+                self.round_trips += 1
             for n, i in enumerate(members):
-                ok, a, b, c, d = reply[5 * n : 5 * n + 5]
+                ok, a1, b1, c1, d1 = reply[5 * n : 5 * n + 5]
                 if int(ok) == 1:
-                    out[i] = AnswerResult(True, "", int(a), int(b), int(c), bool(int(d)))
+                    out[i] = AnswerResult(True, "", int(a1), int(b1), int(c1), bool(int(d1)))
                 else:
-                    out[i] = AnswerResult(False, str(a), int(c), 0, int(b))
+                    out[i] = AnswerResult(False, str(a1), int(c1), 0, int(b1))
         return [r if r is not None else AnswerResult(False, "try_again") for r in out]
 
     @redis_guard
