@@ -207,6 +207,7 @@ class Hub:
     def __init__(self) -> None:
         self.conns: dict[Role, set[Conn]] = {r: set() for r in Role}
         self.slow_disconnects = 0
+        self.closed = 0  # sockets removed so far (each leaves garbage for the collector)
         self.last_fanout_us = 0
         self.last_fanout_n = 0
 
@@ -216,6 +217,7 @@ class Hub:
         metrics.CONNECTED.labels(conn.role.value).inc()
 
     def remove(self, conn: Conn) -> None:
+        self.closed += 1
         if conn in self.conns[conn.role]:
             self.conns[conn.role].discard(conn)
             metrics.CONNECTED.labels(conn.role.value).dec()

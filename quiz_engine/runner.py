@@ -53,6 +53,9 @@ TOP_N = 10
 HEARTBEAT_S = 2.0
 POLL_S = 1.0
 STATS_S = 0.5
+# a full collection after a reveal is worth its pause once this many sockets closed since the last
+GC_MIN_CLOSED = 500
+GC_CLOSED_SHARE = 0.05
 
 
 @dataclass
@@ -111,6 +114,7 @@ class Runner:
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[Any]] = []
         self._close_timer: asyncio.TimerHandle | None = None
+        self._closed_at_collect = 0  # hub.closed at the last full collection
         self._viewer_queue: list[_Scheduled] = []
         self._viewer_wake = asyncio.Event()
         self._order = itertools.count()
@@ -512,31 +516,36 @@ class Runner:
     def _gc_policy(self, phase: Phase) -> None:
         """Keep full garbage collections out of open questions, and still collect.
 
-        With 10–20k sockets open a full collection pauses the loop for 0.3–0.75 s. Freezing the
+        With 10–20k sockets open a full collection pauses the loop for 0.3–1.5 s. Freezing the
         heap when a question opens moves every live object (sockets, players...) out of the
         collector's sight, so collections while answers arrive only scan what is new. But a
-        frozen object that becomes cyclic garbage (every closed socket's protocol and parser)
-        stays until unfrozen: with viewers coming and going that grew without bound. So right
-        after the reveal (or the final results) has gone out to the phones, the heap is
-        unfrozen and collected in full (``_collect``), a pause no answer feels.
+        frozen object that becomes cyclic garbage (every closed socket's protocol and parser,
+        ≈ 20 KB) stays until unfrozen: with viewers coming and going that grew without bound.
+        So once results are out to the phones (``_after_results``) the heap is unfrozen and
+        collected in full: after the final results always, after a reveal or leaderboard when
+        enough sockets have closed since the last collection to be worth the pause.
         """
         if phase is Phase.QUESTION:
             gc.freeze()
 
-    def _collect(self) -> None:
+    def _collect(self, force: bool) -> None:
         if not gc.get_freeze_count():
+            return
+        closed = self.hub.closed - self._closed_at_collect
+        if not force and closed < max(GC_MIN_CLOSED, GC_CLOSED_SHARE * self.hub.count(Role.VIEWER)):
             return
         started = mono_us()
         gc.unfreeze()
         found = gc.collect()
+        self._closed_at_collect = self.hub.closed
         metrics.GC_BETWEEN_QUESTIONS.observe((mono_us() - started) / 1e6)
-        log.info("full garbage collection between questions: %d objects freed in %.0f ms",
-                 found, (mono_us() - started) / 1000)
+        log.info("full garbage collection between questions (%d sockets closed since the last): "
+                 "%d objects freed in %.0f ms", closed, found, (mono_us() - started) / 1000)
 
     async def _after_results(self) -> None:
         """After a reveal, leaderboard or final frame reached the phones: standings, then collect."""
         await self._send_standings()
-        self._collect()
+        self._collect(force=self.view.phase is Phase.FINISHED)
 
     def _schedule_close(self, idx: int, due_ms: int) -> None:
         if self._close_timer is not None:
