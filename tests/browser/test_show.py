@@ -141,7 +141,10 @@ def test_host_runs_episode_with_keyboard_overlay_and_viewer_follow(
     expect(viewer.locator("#q-status")).to_contain_text("Đã ghi nhận đáp án D", timeout=LONG)
     expect(host.locator("#st-answers")).to_have_text("5", timeout=LONG)
     host.locator("body").press("c")
-    expect(viewer.locator("body")).to_have_attribute("data-phase", "closed")
+    # R is a no-op until the host panel itself shows the question closed (its button is disabled
+    # before): wait for all three, not only the phone, or the key press can land too early
+    _agree_on_phase(host, overlay, viewer, "closed")
+    expect(host.locator(".cmd[data-cmd=reveal]")).to_be_enabled()
     host.locator("body").press("r")
     expect(overlay.locator(".q-opt.is-correct")).to_have_attribute("data-option", "3")
     expect(viewer.locator("#r-verdict")).to_have_text("Chính xác!")
