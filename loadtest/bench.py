@@ -52,7 +52,7 @@ import httpx
 import psutil
 import redis
 
-from loadtest.swarm import Group, Plan, raise_nofile, worker_main
+from loadtest.swarm import Group, Plan, client_loop, raise_nofile, worker_main
 from quiz_engine.redis_server import EmbeddedRedis, find_redis_server, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -279,7 +279,8 @@ class Run:
         args, n = self.args, self.n
         binary = self.codec == "msgpack"
         out: dict[str, Any] = {"viewers": n, "codec": self.codec, "variant": args.label, "nodes": args.nodes,
-                               "commit": _commit(), "loadavg_before": os.getloadavg()}
+                               "commit": _commit(), "loadavg_before": os.getloadavg(),
+                               "server_loop": os.environ.get("QUIZ_LOOP") or "auto", "client_loop": client_loop()}
         await self.start_server()
         await asyncio.sleep(2.0)
         rss0 = self.rss()

@@ -131,6 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
         "host": settings.host,
         "port": settings.port,
         "ws": WS_IMPLS[settings.ws_impl],
+        "loop": settings.loop,
         "ws_max_size": MAX_FRAME_BYTES,
         "ws_per_message_deflate": False,
         # protocol-level keepalive: every ping costs CPU on every socket, so not too often

@@ -29,6 +29,11 @@ WS_IMPLS = {
     "uvicorn-legacy": "websockets",
 }
 
+# event loop per QUIZ_LOOP: uvloop (libuv, in C) writes to a socket in about half the CPU of
+# asyncio's selector loop, which is most of a question's fan-out. auto: uvloop where it is
+# installed (a dependency everywhere but Windows), else asyncio
+LOOPS = ("auto", "uvloop", "asyncio")
+
 
 @dataclass
 class Settings:
@@ -55,6 +60,7 @@ class Settings:
     autoload: tuple[str, str] | None = None  # (bank, episode) to load at start if none is
     node_id: str | None = None
     ws_impl: str = "hook"  # see WS_IMPLS
+    loop: str = "auto"  # see LOOPS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -78,6 +84,7 @@ class Settings:
         s.message_burst = _env_float("QUIZ_MSG_BURST", s.message_burst)
         s.max_buffer_bytes = int(_env_float("QUIZ_MAX_BUFFER", s.max_buffer_bytes))
         s.ws_impl = os.environ.get("QUIZ_WS_IMPL") or s.ws_impl
+        s.loop = os.environ.get("QUIZ_LOOP") or s.loop
         return s
 
     def to_json(self) -> str:
@@ -106,6 +113,8 @@ class Settings:
             raise ConfigError("QUIZ_JOIN_RATE, QUIZ_JOIN_BURST, QUIZ_MSG_RATE and QUIZ_MSG_BURST must be > 0")
         if self.ws_impl not in WS_IMPLS:
             raise ConfigError(f"QUIZ_WS_IMPL must be one of {', '.join(WS_IMPLS)}, got {self.ws_impl!r}")
+        if self.loop not in LOOPS:
+            raise ConfigError(f"QUIZ_LOOP must be one of {', '.join(LOOPS)}, got {self.loop!r}")
         if self.host_token is not None and len(self.host_token) < 12:
             raise ConfigError("the host token must be at least 12 characters long")
 
