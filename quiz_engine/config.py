@@ -61,6 +61,7 @@ class Settings:
     node_id: str | None = None
     ws_impl: str = "hook"  # see WS_IMPLS
     loop: str = "auto"  # see LOOPS
+    fanout_threads: int = 2  # threads writing a large broadcast (hub.py); 1 = the event loop's only
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -85,6 +86,7 @@ class Settings:
         s.max_buffer_bytes = int(_env_float("QUIZ_MAX_BUFFER", s.max_buffer_bytes))
         s.ws_impl = os.environ.get("QUIZ_WS_IMPL") or s.ws_impl
         s.loop = os.environ.get("QUIZ_LOOP") or s.loop
+        s.fanout_threads = int(_env_float("QUIZ_FANOUT_THREADS", s.fanout_threads))
         return s
 
     def to_json(self) -> str:
@@ -113,6 +115,8 @@ class Settings:
             raise ConfigError("QUIZ_JOIN_RATE, QUIZ_JOIN_BURST, QUIZ_MSG_RATE and QUIZ_MSG_BURST must be > 0")
         if self.ws_impl not in WS_IMPLS:
             raise ConfigError(f"QUIZ_WS_IMPL must be one of {', '.join(WS_IMPLS)}, got {self.ws_impl!r}")
+        if not 1 <= self.fanout_threads <= 16:
+            raise ConfigError(f"QUIZ_FANOUT_THREADS must be between 1 and 16, got {self.fanout_threads}")
         if self.loop not in LOOPS:
             raise ConfigError(f"QUIZ_LOOP must be one of {', '.join(LOOPS)}, got {self.loop!r}")
         if self.host_token is not None and len(self.host_token) < 12:

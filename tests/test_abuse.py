@@ -351,7 +351,8 @@ def test_env_limits_are_validated() -> None:
     from tests.conftest import ROOT, TEST_BANK
 
     for env in ({"QUIZ_MAX_CONNS_PER_IP": "-1"}, {"QUIZ_MSG_RATE": "0"}, {"QUIZ_JOIN_BURST": "many"},
-                {"QUIZ_MAX_BUFFER": "10"}, {"QUIZ_WS_IMPL": "tornado"}, {"QUIZ_LOOP": "trio"}):
+                {"QUIZ_MAX_BUFFER": "10"}, {"QUIZ_WS_IMPL": "tornado"}, {"QUIZ_LOOP": "trio"},
+                {"QUIZ_FANOUT_THREADS": "0"}):
         out = subprocess.run([sys.executable, "-m", "quiz_engine", "serve", "--port", "1", "--bank", str(TEST_BANK)],
                              capture_output=True, text=True, timeout=60, cwd=ROOT, env={**os.environ, **env})
         assert out.returncode == 2 and "error:" in out.stderr, (env, out.stderr)

@@ -642,6 +642,81 @@ async def test_dead_consumers_are_cut_off_and_do_not_slow_the_rest(
             await c.close()
 
 
+async def _raw_viewer(port: int, received: bytearray, stop: asyncio.Event) -> None:
+    """A viewer socket that only reads, keeping every byte after the handshake."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write((f"GET /ws/viewer HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101"), head
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                chunk = await asyncio.wait_for(reader.read(1 << 16), 0.2)
+                if not chunk:
+                    break
+                received += chunk
+    finally:
+        writer.close()
+
+
+def _server_frames(data: bytes) -> list[dict[str, Any]]:
+    """Unmasked server text frames, whole, in order; fails on a torn or interleaved frame."""
+    frames, i = [], 0
+    while i < len(data):
+        assert data[i] == 0x81, (i, data[i : i + 4])  # FIN + text, one frame per message
+        n, head = data[i + 1] & 0x7F, i + 2
+        if n == 126:
+            n, head = int.from_bytes(data[head : head + 2], "big"), head + 2
+        elif n == 127:
+            n, head = int.from_bytes(data[head : head + 8], "big"), head + 8
+        assert head + n <= len(data), "a frame was cut short"
+        frames.append(json.loads(data[head : head + n]))
+        i = head + n
+    return frames
+
+
+async def test_threaded_fanout_keeps_every_frame_whole_and_in_order(
+    make_server: Callable[..., ServerProc], tmp_path: Path
+) -> None:
+    """600 sockets, so broadcasts take the threaded direct-write path (hub.py): 560 readers get
+    every question frame whole and in order, while 40 that never read fill their kernel buffers
+    (partial and refused direct writes, the rest through the transport) until they are cut off."""
+    frame_kb, rounds, n_live, n_dead = 32, 8, 560, 40
+    bank = write_bank(tmp_path, [120] * rounds, text_bytes=frame_kb * 1024)
+    server = make_server("--bank", str(bank), "--load", "fault/e",
+                         env={"QUIZ_FANOUT_THREADS": "2", "QUIZ_MAX_BUFFER": "65536"})
+    stop = asyncio.Event()
+    received = [bytearray() for _ in range(n_live)]
+    readers = [asyncio.create_task(_raw_viewer(server.port, buf, stop)) for buf in received]
+    dead = [dead_socket(server.port) for _ in range(n_dead)]
+    try:
+        for _ in range(200):
+            if metric(server, "quiz_connections") >= n_live + n_dead:
+                break
+            await asyncio.sleep(0.05)
+        for q in range(rounds):
+            assert server.cmd("open", expect=q).status_code == 200
+            await asyncio.sleep(0.3)
+            assert server.cmd("close").status_code == 200
+        await asyncio.sleep(1.0)
+        stop.set()
+        await asyncio.gather(*readers)
+        for buf in received:
+            frames = _server_frames(bytes(buf))
+            questions = [f["index"] for f in frames if f["type"] == "question"]
+            assert questions == list(range(rounds)), questions
+            seqs = [f["seq"] for f in frames if "seq" in f]
+            assert seqs == sorted(seqs), seqs
+        assert metric(server, "quiz_slow_consumer_disconnects_total") == n_dead
+        assert metric(server, "quiz_fanout_seconds_count") >= rounds
+    finally:
+        stop.set()
+        for s in dead:
+            s.close()
+
+
 # --- dropped frames --------------------------------------------------------------------------------
 
 

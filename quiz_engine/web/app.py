@@ -175,7 +175,7 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
         except RedisUnavailable as exc:
             await store.close()
             raise RedisUnavailable(f"cannot reach Redis at {redis_url}: {exc}") from exc
-        hub = Hub()
+        hub = Hub(settings.fanout_threads)
         runner = Runner(store, hub, settings, library)
         app.state.store, app.state.hub, app.state.runner = store, hub, runner
         await runner.start()
@@ -187,6 +187,7 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
             await hub.close_all(CLOSE_RESTART, "server restarting")
             await runner.stop()
             await store.close()
+            hub.shutdown()
 
     routes = [
         Route("/", viewer_page),
