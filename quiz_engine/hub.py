@@ -30,7 +30,7 @@ import contextlib
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from typing import Any
@@ -46,7 +46,7 @@ log = logging.getLogger("quiz_engine.hub")
 
 DEFAULT_MAX_BUFFER = 256 * 1024
 FANOUT_CHUNK = 5000  # sockets written between yields to the event loop (few: delivery latency first)
-THREADED_MIN = 512  # fewer sockets than this in a chunk: not worth waking a helper thread
+THREADED_MIN = 64  # fewer sockets than this: not worth waking a helper thread
 # transports whose file descriptor carries the WebSocket bytes as they are (plain TCP, no TLS)
 PLAIN_TRANSPORTS = {"_SelectorSocketTransport", "TCPTransport"}
 
@@ -134,7 +134,11 @@ class Conn:
             if transport.get_write_buffer_size() > self.max_buffer:
                 self.cut_off()
                 return False
-            transport.write(prepared.wire(self.codec))
+            batch = _open_batch
+            if batch is not None and self.fd >= 0:
+                batch.add(self, prepared.wire(self.codec))
+            else:
+                transport.write(prepared.wire(self.codec))
             return True
         assert self._queue is not None and self._wake is not None
         if sum(len(b) for b in self._queue) > self.max_buffer:
@@ -211,6 +215,18 @@ def _plain_fd(transport: Any) -> int:
         return -1
 
 
+def _idle(conn: Conn) -> bool:
+    """A socket the fan-out threads may write to directly: plain TCP, open, nothing queued."""
+    proto = conn._proto
+    return (
+        conn.fd >= 0
+        and not conn.closed
+        and not proto.close_sent
+        and not proto.transport.is_closing()
+        and not proto.transport.get_write_buffer_size()
+    )
+
+
 def _write_fds(fds: list[int], datas: list[bytes], sent: list[int], times: list[int], lo: int, hi: int) -> None:
     """Write ``datas[i]`` to ``fds[i]`` for i in [lo, hi): bytes written (or -1) and when, into
     ``sent`` and ``times``. Runs in several threads at once over disjoint ranges."""
@@ -242,6 +258,34 @@ def _server_protocol(send: Any) -> Any:
         except (ValueError, IndexError):
             return None
     return None
+
+
+class WriteBatch:
+    """Frames pushed while a batch is open (``Hub.batched``), written together when it closes.
+
+    A Redis batch completes up to 500 answers at once; their acks then go out through the
+    fan-out threads like a broadcast instead of one ``send(2)`` at a time on the loop. Two
+    frames for one socket are joined, so they keep their order.
+    """
+
+    __slots__ = ("conns", "datas", "index")
+
+    def __init__(self) -> None:
+        self.conns: list[Conn] = []
+        self.datas: list[bytes] = []
+        self.index: dict[Conn, int] = {}
+
+    def add(self, conn: Conn, data: bytes) -> None:
+        i = self.index.get(conn)
+        if i is None:
+            self.index[conn] = len(self.conns)
+            self.conns.append(conn)
+            self.datas.append(data)
+        else:
+            self.datas[i] += data
+
+
+_open_batch: WriteBatch | None = None  # the event loop's open batch (one thread: a plain global)
 
 
 class Hub:
@@ -327,38 +371,58 @@ class Hub:
         datas: list[bytes] = []
         written = 0
         for conn in chunk:
-            proto = conn._proto
-            if (
-                conn.fd >= 0
-                and not conn.closed
-                and not proto.close_sent
-                and not proto.transport.is_closing()
-                and not proto.transport.get_write_buffer_size()
-            ):
+            if _idle(conn):
                 direct.append(conn)
                 datas.append(prepared.wire(conn.codec))
             elif conn.push(prepared):
                 written += 1
                 if on_write is not None:
                     on_write(conn, mono_us())
-        n = len(direct)
-        fds = [conn.fd for conn in direct]
+        times = self._write_direct(direct, datas)
+        if on_write is not None:
+            for conn, t in zip(direct, times, strict=True):
+                on_write(conn, t)
+        return written + len(direct)
+
+    def _write_direct(self, conns: list[Conn], datas: list[bytes]) -> list[int]:
+        """Write ``datas[i]`` to idle socket ``conns[i]`` (each socket once) from the fan-out
+        threads; what a thread could not write goes through the transport. Returns when each
+        write happened (mono µs)."""
+        n = len(conns)
+        fds = [conn.fd for conn in conns]
         sent, times = [0] * n, [0] * n
-        k = self.fanout_threads
+        k = self.fanout_threads if self._pool is not None and n >= THREADED_MIN else 1
         bounds = [n * j // k for j in range(k + 1)]
-        assert self._pool is not None
         helpers = [self._pool.submit(_write_fds, fds, datas, sent, times, bounds[j], bounds[j + 1])
-                   for j in range(1, k)]
+                   for j in range(1, k)] if self._pool is not None else []
         _write_fds(fds, datas, sent, times, bounds[0], bounds[1])
         for helper in helpers:
             helper.result()  # blocks the loop: it must not touch these sockets until all are done
-        for conn, data, count, t in zip(direct, datas, sent, times, strict=True):
+        for conn, data, count in zip(conns, datas, sent, strict=True):
             if count != len(data):  # the rest (or all) through the transport: it buffers or fails
                 conn._proto.transport.write(data[max(count, 0):])
-            written += 1
-            if on_write is not None:
-                on_write(conn, t)
-        return written
+        return times
+
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[None]:
+        """Gather the frames pushed inside the block and write them together at its end."""
+        global _open_batch
+        if _open_batch is not None:  # nested: the outer batch writes them
+            yield
+            return
+        batch = _open_batch = WriteBatch()
+        try:
+            yield
+        finally:
+            _open_batch = None
+            idle: list[int] = []
+            for i, conn in enumerate(batch.conns):
+                proto = conn._proto
+                if _idle(conn):
+                    idle.append(i)
+                elif not (conn.closed or proto.close_sent or proto.transport.is_closing()):
+                    proto.transport.write(batch.datas[i])  # bytes queued: these go in order behind them
+            self._write_direct([batch.conns[i] for i in idle], [batch.datas[i] for i in idle])
 
     def shutdown(self) -> None:
         if self._pool is not None:

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from quiz_engine import metrics
 from quiz_engine.clock import mono_us
@@ -42,8 +43,11 @@ class AnswerIngest:
     costs no task wake-ups at all.
     """
 
-    def __init__(self, store: Store, lanes: int = LANES) -> None:
+    def __init__(
+        self, store: Store, lanes: int = LANES, batched: Callable[[], AbstractContextManager[None]] = nullcontext
+    ) -> None:
         self.store = store
+        self.batched = batched  # wraps a batch's callbacks: the hub writes their acks together
         self._lanes: list[list[tuple[AnswerRequest, Done]]] = [[] for _ in range(lanes)]
         self._wakes = [asyncio.Event() for _ in range(lanes)]
         self._tasks: list[asyncio.Task[None]] = []
@@ -85,7 +89,8 @@ class AnswerIngest:
             metrics.BATCH_SIZE.observe(len(batch))
             self.batches += 1
             self.answers += len(batch)
-            _finish(batch, results)
+            with self.batched():
+                _finish(batch, results)
 
     async def _commit(self, requests: list[AnswerRequest]) -> list[AnswerResult]:
         # One retry: if the connection broke mid-pipeline, some scripts may have run. The

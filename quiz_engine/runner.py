@@ -105,7 +105,7 @@ class Runner:
         self.library = library
         self.clock = NodeClock()
         self.node = settings.node_id or f"node-{self.clock.boot}"
-        self.ingest = AnswerIngest(store)
+        self.ingest = AnswerIngest(store, batched=hub.batched)
         self.view = EpisodeView()
         self.secret = ""
         self.host_token = ""

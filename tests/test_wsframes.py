@@ -207,7 +207,14 @@ def test_frames_cut_anywhere_and_control_frames_keep_working(make_server: Callab
     v.wait_for(lambda fs: len(v.of("pong")) == 11)
     assert [p["t"] for p in v.of("pong")] == [5, *range(10, 20)]
 
-    # 4. invalid UTF-8 in a whole frame still gets websockets' close code 1007
+    # 4. two answers in one segment: one Redis batch, both acks for this socket written together, in order
+    v.send_in_pieces(_json({"type": "answer", "question": 0, "option": 0, "ref": "a3"})
+                     + _json({"type": "answer", "question": 0, "option": 3, "ref": "a4"}), [])
+    v.wait_for(lambda fs: len(v.of("ack")) == 4)
+    assert [a["ref"] for a in v.of("ack")][2:] == ["a3", "a4"]
+    assert all(a["reason"] == "duplicate" and a["option"] == 2 for a in v.of("ack")[2:])
+
+    # 5. invalid UTF-8 in a whole frame still gets websockets' close code 1007
     v.send_in_pieces(_frame(b"\xff\xfe{}"), [])
     v.wait_for(lambda fs: any(op == 0x8 for op, _ in fs))
     close = next(p for op, p in v.frames if op == 0x8)
