@@ -39,7 +39,7 @@ from starlette.websockets import WebSocket
 
 from quiz_engine import metrics
 from quiz_engine.clock import mono_us
-from quiz_engine.protocol.codec import Codec, Prepared
+from quiz_engine.protocol.codec import Codec, Prepared, ws_frame
 from quiz_engine.protocol.codes import CLOSE_SLOW_CONSUMER
 
 log = logging.getLogger("quiz_engine.hub")
@@ -125,21 +125,8 @@ class Conn:
         """Queue one frame for this socket without awaiting; False if the socket is gone."""
         if self.closed:
             return False
-        proto = self._proto
-        if proto is not None:
-            transport = proto.transport
-            if proto.close_sent or transport.is_closing():
-                self.closed = True
-                return False
-            if transport.get_write_buffer_size() > self.max_buffer:
-                self.cut_off()
-                return False
-            batch = _open_batch
-            if batch is not None and self.fd >= 0:
-                batch.add(self, prepared.wire(self.codec))
-            else:
-                transport.write(prepared.wire(self.codec))
-            return True
+        if self._proto is not None:
+            return self._write(prepared.wire(self.codec))
         assert self._queue is not None and self._wake is not None
         if sum(len(b) for b in self._queue) > self.max_buffer:
             self.cut_off()
@@ -150,7 +137,27 @@ class Conn:
 
     def send(self, frame: dict[str, Any]) -> bool:
         """A personal frame (ack, welcome, snapshot...): encoded for this socket only."""
+        if self._proto is not None and not self.closed:
+            codec = self.codec
+            return self._write(ws_frame(codec.encode(frame), codec.binary))
         return self.push(Prepared(frame))
+
+    def _write(self, data: bytes) -> bool:
+        """Fast path: one framed buffer to the transport (or the open write batch)."""
+        proto = self._proto
+        transport = proto.transport
+        if proto.close_sent or transport.is_closing():
+            self.closed = True
+            return False
+        if transport.get_write_buffer_size() > self.max_buffer:
+            self.cut_off()
+            return False
+        batch = _open_batch
+        if batch is not None and self.fd >= 0:
+            batch.add(self, data)
+        else:
+            transport.write(data)
+        return True
 
     def cut_off(self) -> None:
         """Drop a slow consumer at once (its backlog is discarded, not flushed)."""

@@ -9,6 +9,7 @@ for the whole host, not for whichever worker answered the scrape.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess as mp
@@ -48,3 +49,15 @@ def render() -> bytes:
 def process_exited(pid: int) -> None:
     if MULTIPROC:
         mp.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+_OUTCOMES: dict[str, Any] = {}
+
+
+def answer_outcome(outcome: str) -> Any:
+    """``ANSWERS.labels(outcome)``, looked up once per outcome (``labels`` takes a lock and
+    builds a key on every call; this runs once per answer)."""
+    child = _OUTCOMES.get(outcome)
+    if child is None:
+        child = _OUTCOMES[outcome] = ANSWERS.labels(outcome)
+    return child

@@ -772,7 +772,7 @@ class Runner:
         return await fut
 
     def _ack(self, frame: Answer, result: AnswerResult) -> dict[str, Any]:
-        metrics.ANSWERS.labels("accepted" if result.ok else result.reason).inc()
+        metrics.answer_outcome("accepted" if result.ok else result.reason).inc()
         if result.ok:
             return F.ack_ok(frame.ref, frame.question, result.option, result.response_us)
         stored = result.option if result.reason == "duplicate" else None

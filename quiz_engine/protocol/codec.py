@@ -55,12 +55,13 @@ class Codec:
         return value
 
 
-def _too_deep(value: Any, budget: int) -> bool:
-    if isinstance(value, (dict, list)):
-        if budget == 0:
+def _too_deep(container: dict[str, Any] | list[Any], budget: int) -> bool:
+    """Whether containers nest ``budget`` or more levels below this one (a plain loop that
+    only descends into containers: it runs on every answer)."""
+    items = container.values() if isinstance(container, dict) else container
+    for v in items:  # noqa: SIM110 - a plain loop: no generator object per call
+        if isinstance(v, (dict, list)) and (budget <= 1 or _too_deep(v, budget - 1)):
             return True
-        items = value.values() if isinstance(value, dict) else value
-        return any(_too_deep(v, budget - 1) for v in items)
     return False
 
 
