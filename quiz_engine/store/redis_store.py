@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import orjson
 import redis
@@ -82,8 +82,7 @@ class Transition:
     retry_in_ms: int = 0
 
 
-@dataclass(frozen=True)
-class AnswerRequest:
+class AnswerRequest(NamedTuple):  # a NamedTuple, not a frozen dataclass: built per answer, 2.5x cheaper
     episode: str
     player: str
     question: int
@@ -96,8 +95,7 @@ class AnswerRequest:
     rid: str
 
 
-@dataclass(frozen=True)
-class AnswerResult:
+class AnswerResult(NamedTuple):
     ok: bool
     reason: str = ""
     response_us: int = -1
