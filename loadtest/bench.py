@@ -516,6 +516,13 @@ async def main_async(args: argparse.Namespace) -> int:
     doc["updated"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     runs: dict[str, Any] = {_key(r): r for r in doc.get("runs", [])}
     failed = 0
+    if args.floor:
+        from loadtest import floor
+
+        print(f"== machine floor, {args.floor} sockets", flush=True)
+        doc["floor"] = {"sockets": args.floor, "us_per_socket": floor.measure(args.floor),
+                        "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
+        print(f"  {doc['floor']['us_per_socket']}", flush=True)
     with tempfile.TemporaryDirectory(prefix="qe-bench-redis-") as tmp:
         embedded = EmbeddedRedis(Path(tmp))
         url = embedded.start()
@@ -558,6 +565,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--doc", default=str(ROOT / "docs/benchmarks.md"), help="markdown report to regenerate")
     p.add_argument("--no-doc", action="store_true", help="do not regenerate the markdown report")
     p.add_argument("--fresh", action="store_true", help="drop results already in --out")
+    p.add_argument("--floor", type=int, default=0, metavar="N",
+                   help="first measure this machine's fan-out floor with N sockets (loadtest/floor.py)")
     p.add_argument("--clients", type=int, default=0, help="client processes (default: one per 5,000 sockets, ≤ 4)")
     p.add_argument("--nodes", type=int, default=1,
                    help="server nodes on one Redis, one process each; clients spread over them (label the run)")

@@ -225,6 +225,24 @@ def write_report(results: Path, doc: Path) -> None:
         "```",
         "",
     ]
+    fl = data.get("floor")
+    if fl:
+        us = fl["us_per_socket"]
+        out += [
+            "## This machine's fan-out floor",
+            "",
+            f"`loadtest/floor.py`, {fl['sockets']:,} loopback sockets, {fl.get('when', '')}: a bare event loop "
+            "writes one pre-built 300-byte frame to every socket, no engine code — the reference the issue's "
+            "fan-out target was derived from (≈ 10 µs per socket on the machine where it was set, target 16 µs). "
+            "On loopback each `send(2)` also runs the receiving client's TCP input and wake-up, so the figure "
+            "depends on the machine and on what else runs on it.",
+            "",
+            "| bare loop | µs per socket |",
+            "|---|---|",
+            *[f"| {k.replace('transport/', '`transport.write`, ').replace('threads2/', '`os.write` from 2 threads, ')}"
+              f" | {val} |" for k, val in us.items()],
+            "",
+        ]
     variants = sorted({r.get("variant", "") for r in runs})
     for variant in variants:
         rs = [r for r in runs if r.get("variant", "") == variant]

@@ -45,7 +45,8 @@ from quiz_engine.protocol.codes import CLOSE_SLOW_CONSUMER
 log = logging.getLogger("quiz_engine.hub")
 
 DEFAULT_MAX_BUFFER = 256 * 1024
-FANOUT_CHUNK = 5000  # sockets written between yields to the event loop (few: delivery latency first)
+FANOUT_SLICE_US = 50_000  # write for this long, then yield to the event loop (pings, answers, timers)
+FANOUT_STEP = 1000  # sockets per threaded write between clock checks
 THREADED_MIN = 64  # fewer sockets than this: not worth waking a helper thread
 # transports whose file descriptor carries the WebSocket bytes as they are (plain TCP, no TLS)
 PLAIN_TRANSPORTS = {"_SelectorSocketTransport", "TCPTransport"}
@@ -342,16 +343,18 @@ class Hub:
         """Write one prepared frame to every local socket of ``roles``.
 
         ``on_write(conn, mono_us)`` runs right after each write (the question's send time
-        for that socket). Yields to the loop every FANOUT_CHUNK sockets so answers and
-        pings keep flowing during a large fan-out.
+        for that socket). Yields to the loop after each FANOUT_SLICE_US of writing, so
+        a large fan-out never holds the loop for much longer than that: pings, answers
+        and timers get their turn (the issue's bound: no pause over 100 ms while a
+        question is open).
         """
-        start = mono_us()
+        start = slice_start = mono_us()
         written = 0
         roles = tuple(roles)
         for role in roles:
             targets = list(self.conns[role])
-            for i in range(0, len(targets), FANOUT_CHUNK):
-                chunk = targets[i : i + FANOUT_CHUNK]
+            for i in range(0, len(targets), FANOUT_STEP):
+                chunk = targets[i : i + FANOUT_STEP]
                 if self._pool is not None and len(chunk) >= THREADED_MIN:
                     written += self._write_threaded(chunk, prepared, on_write)
                 else:
@@ -360,8 +363,9 @@ class Hub:
                             written += 1
                             if on_write is not None:
                                 on_write(conn, mono_us())
-                if i + FANOUT_CHUNK < len(targets):
+                if i + FANOUT_STEP < len(targets) and mono_us() - slice_start >= FANOUT_SLICE_US:
                     await asyncio.sleep(0)
+                    slice_start = mono_us()
         self.last_fanout_us = mono_us() - start
         self.last_fanout_n = written
         label = roles[0].value if len(roles) == 1 else "mixed"
