@@ -96,6 +96,21 @@ def parse_metrics(text: str) -> dict[str, float]:
     return out
 
 
+LAG_BUCKETS = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "+Inf")
+
+
+def loop_lag(m1: dict[str, float], m0: dict[str, float]) -> dict[str, Any]:
+    """The server's own pause measure over the interval (``quiz_event_loop_lag_seconds``):
+    how many 50-ms ticks fired over 100 ms late, and the bucket bounding the latest one."""
+    def count(le: str) -> float:
+        return delta(m1, m0, f'quiz_event_loop_lag_seconds_bucket{{le="{le}"}}') or 0.0
+
+    total = count("+Inf")
+    worst = next((le for le in LAG_BUCKETS if count(le) >= total), "+Inf") if total else None
+    return {"ticks": int(total), "over_100ms": int(total - count("0.1")),
+            "max_ms_at_most": None if worst in (None, "+Inf") else round(float(worst or 0) * 1000)}
+
+
 def delta(m1: dict[str, float], m0: dict[str, float], key: str) -> float | None:
     if key not in m1:
         return None
@@ -453,6 +468,7 @@ class Run:
             "chosen_response_ms": mine["response_ms"][0] if mine["response_ms"] else None,
             "fastest_player": fastest[0] if fastest else None,
             "gc_gen2_collections": delta(m1, m0, 'python_gc_collections_total{generation="2"}'),
+            "loop_lag": loop_lag(m1, m0),
             "probe_pings": len(pongs),
             "probe_rtt_ms": dist(pongs),
         }
@@ -460,7 +476,8 @@ class Run:
         print(f"    q{idx} {mode}: delivery p50 {res['delivery_ms']['p50']} p99 {res['delivery_ms']['p99']} ms, "
               f"fan-out {res['server_fanout_us_per_conn']} us/conn; sent {sent} ok {ok} stored {stored}; "
               f"ack p99 {res['ack_ms']['p99']} ms; {res['answers_per_s']}/s; last ack +"
-              f"{res['last_ack_after_release_s']} s; max stall {res['probe_rtt_ms']['max']} ms; "
+              f"{res['last_ack_after_release_s']} s; max stall {res['probe_rtt_ms']['max']} ms "
+              f"(server loop lag ≤ {res['loop_lag']['max_ms_at_most']} ms); "
               f"rejected {res['reasons']} errors {res['errors']} "
               + (f"fastest ok: {res['fastest_is_chosen']}" if mode == "window" else ""), flush=True)
         if mode == "silent":

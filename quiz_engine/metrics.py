@@ -35,6 +35,9 @@ PROTOCOL_ERRORS = Counter("quiz_protocol_errors_total", "Client frames refused",
 GC_BETWEEN_QUESTIONS = Histogram("quiz_gc_between_questions_seconds",
                                  "Full garbage collections between questions (the heap is frozen while one is open)",
                                  buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0))
+LOOP_LAG = Histogram("quiz_event_loop_lag_seconds",
+                     "How late a 50 ms timer fires: the longest the event loop was busy (a pause for every socket)",
+                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
 REDIS_UP = Gauge("quiz_redis_up", "1 when this node reaches Redis", multiprocess_mode="min")
 
 

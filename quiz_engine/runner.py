@@ -160,6 +160,7 @@ class Runner:
             (self._heartbeat(), "heartbeat"),
             (self._viewer_dispatch(), "viewer-dispatch"),
             (self._host_stats(), "host-stats"),
+            (_watch_loop_lag(), "loop-lag"),
         ):
             self._tasks.append(loop.create_task(coro, name=name))
 
@@ -877,3 +878,16 @@ def _refusal(command: Command, result: Transition) -> str:
         "not_voided": "only a voided question can be re-run (void it first)",
     }
     return messages.get(result.reason, result.reason)
+
+
+LAG_TICK_S = 0.05
+
+
+async def _watch_loop_lag() -> None:
+    """Measure event-loop pauses where they happen: a timer due every 50 ms, and how late it
+    fires (``quiz_event_loop_lag_seconds``). A late timer means every socket waited as long."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + LAG_TICK_S
+        await asyncio.sleep(LAG_TICK_S)
+        metrics.LOOP_LAG.observe(max(0.0, loop.time() - due))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from typing import Any
 
 import httpx
@@ -235,6 +236,21 @@ async def test_heap_is_frozen_during_questions_and_collected_after_the_results(s
         await asyncio.sleep(0.1)
     assert _collections_between_questions(server) == 1
     await a.close()
+
+
+def _lag_ticks(server: ServerProc) -> float:
+    text = httpx.get(f"{server.base}/metrics", timeout=10).text
+    line = next(x for x in text.splitlines() if x.startswith("quiz_event_loop_lag_seconds_count"))
+    return float(line.rsplit(" ", 1)[1])
+
+
+def test_event_loop_lag_is_watched_all_the_time(server: ServerProc) -> None:
+    """``quiz_event_loop_lag_seconds``: a 50-ms timer's lateness, observed about 20 times a second,
+    so an operator sees any pause of the loop (what every socket waited) in the metrics."""
+    before = _lag_ticks(server)
+    time.sleep(2.0)
+    ticks = _lag_ticks(server) - before
+    assert 20 <= ticks <= 45, ticks
 
 
 async def test_reconnect_keeps_first_send_time_and_answer(server: ServerProc) -> None:
