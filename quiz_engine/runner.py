@@ -55,6 +55,7 @@ POLL_S = 1.0
 STATS_S = 0.5
 # a full collection after a reveal is worth its pause once this many sockets closed since the last
 GC_MIN_CLOSED = 500
+GC_NO_FULL_PASS = 1_000_000  # gen-2 threshold while a question is open: no automatic full pass
 GC_CLOSED_SHARE = 0.05
 
 
@@ -115,6 +116,7 @@ class Runner:
         self._tasks: list[asyncio.Task[Any]] = []
         self._close_timer: asyncio.TimerHandle | None = None
         self._closed_at_collect = 0  # hub.closed at the last full collection
+        self._gc_thresholds: tuple[int, int, int] | None = None  # the normal ones, while lifted
         self._viewer_queue: list[_Scheduled] = []
         self._viewer_wake = asyncio.Event()
         self._order = itertools.count()
@@ -525,9 +527,21 @@ class Runner:
         So once results are out to the phones (``_after_results``) the heap is unfrozen and
         collected in full: after the final results always, after a reveal or leaderboard when
         enough sockets have closed since the last collection to be worth the pause.
+
+        Freezing alone still left 1-2 automatic generation-2 passes per 19,500-answer burst
+        (what the answers leave behind is promoted fast enough to trigger one), so the
+        gen-2 threshold is lifted while the question is open and restored when it closes;
+        the young generations are collected as usual (a few ms each).
         """
         if phase is Phase.QUESTION:
             gc.freeze()
+            if self._gc_thresholds is None:
+                self._gc_thresholds = gc.get_threshold()
+                young, middle, _ = self._gc_thresholds
+                gc.set_threshold(young, middle, GC_NO_FULL_PASS)
+        elif self._gc_thresholds is not None:
+            gc.set_threshold(*self._gc_thresholds)
+            self._gc_thresholds = None
 
     def _collect(self, force: bool) -> None:
         if not gc.get_freeze_count():
