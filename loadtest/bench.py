@@ -295,7 +295,8 @@ class Run:
         binary = self.codec == "msgpack"
         out: dict[str, Any] = {"viewers": n, "codec": self.codec, "variant": args.label, "nodes": args.nodes,
                                "commit": _commit(), "loadavg_before": os.getloadavg(),
-                               "server_loop": os.environ.get("QUIZ_LOOP") or "auto", "client_loop": client_loop()}
+                               "server_loop": os.environ.get("QUIZ_LOOP") or "auto", "client_loop": client_loop(),
+                               "fanout_threads": int(os.environ.get("QUIZ_FANOUT_THREADS") or 2)}
         await self.start_server()
         await asyncio.sleep(2.0)
         rss0 = self.rss()
