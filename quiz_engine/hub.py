@@ -13,7 +13,8 @@ server the connection falls back to a small per-socket queue drained by a writer
 TCP socket the system call is nearly all of it (18-23 µs per socket on loopback on the
 2-core benchmark machine, whichever event loop). A large broadcast therefore hands the
 sockets whose transport has nothing queued to ``fanout_threads`` threads (the loop's own
-and helpers) that ``os.write`` the frame to the file descriptor: the GIL is released in
+and helpers, taking sockets from one shared queue) that ``os.write`` the frame to the file
+descriptor: the GIL is released in
 the system call, so the kernel work runs on several cores (≈ 13 µs per socket with two
 threads there). It is safe because the event loop thread does nothing else meanwhile (it
 is one of the writers and waits for the others), a socket is only written directly when
@@ -46,7 +47,7 @@ log = logging.getLogger("quiz_engine.hub")
 
 DEFAULT_MAX_BUFFER = 256 * 1024
 FANOUT_SLICE_US = 50_000  # write for this long, then yield to the event loop (pings, answers, timers)
-FANOUT_STEP = 1000  # sockets per threaded write between clock checks
+FANOUT_STEP = 500  # sockets per threaded write between clock checks
 THREADED_MIN = 64  # fewer sockets than this: not worth waking a helper thread
 # transports whose file descriptor carries the WebSocket bytes as they are (plain TCP, no TLS)
 PLAIN_TRANSPORTS = {"_SelectorSocketTransport", "TCPTransport"}
@@ -235,11 +236,13 @@ def _idle(conn: Conn) -> bool:
     )
 
 
-def _write_fds(fds: list[int], datas: list[bytes], sent: list[int], times: list[int], lo: int, hi: int) -> None:
-    """Write ``datas[i]`` to ``fds[i]`` for i in [lo, hi): bytes written (or -1) and when, into
-    ``sent`` and ``times``. Runs in several threads at once over disjoint ranges."""
+def _write_fds(fds: list[int], datas: list[bytes], sent: list[int], times: list[int], todo: Iterator[int]) -> None:
+    """Write ``datas[i]`` to ``fds[i]`` for each i taken from ``todo``: bytes written (or -1) and
+    when, into ``sent`` and ``times``. Several threads share one ``todo`` iterator (each
+    ``next`` is atomic under the GIL), so a thread the OS has descheduled leaves its share
+    to the others instead of holding up the loop until it runs again."""
     write, clock = os.write, mono_us
-    for i in range(lo, hi):
+    for i in todo:
         try:
             sent[i] = write(fds[i], datas[i])
         except OSError:  # full kernel buffer (EAGAIN) or a dead peer: transport.write decides
@@ -402,11 +405,10 @@ class Hub:
         n = len(conns)
         fds = [conn.fd for conn in conns]
         sent, times = [0] * n, [0] * n
-        k = self.fanout_threads if self._pool is not None and n >= THREADED_MIN else 1
-        bounds = [n * j // k for j in range(k + 1)]
-        helpers = [self._pool.submit(_write_fds, fds, datas, sent, times, bounds[j], bounds[j + 1])
-                   for j in range(1, k)] if self._pool is not None else []
-        _write_fds(fds, datas, sent, times, bounds[0], bounds[1])
+        todo = iter(range(n))
+        helpers = [self._pool.submit(_write_fds, fds, datas, sent, times, todo)
+                   for _ in range(self.fanout_threads - 1)] if self._pool is not None and n >= THREADED_MIN else []
+        _write_fds(fds, datas, sent, times, todo)
         for helper in helpers:
             helper.result()  # blocks the loop: it must not touch these sockets until all are done
         for conn, data, count in zip(conns, datas, sent, strict=True):
