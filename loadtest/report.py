@@ -71,7 +71,7 @@ def plot(runs: list[dict[str, Any]], path: Path) -> bool:
     axes[0].set_title("question delivery, receipt − frame now (q0 fan-out only)")
     axes[1].set_title("answer → ack latency")
     for ax in axes:
-        ax.set_xlabel("viewers connected (one node)")
+        ax.set_xlabel("viewers connected (the \"2 nodes\" points: two nodes)")
         ax.set_ylabel("ms")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
