@@ -14,14 +14,14 @@ TCP socket the system call is nearly all of it (18-23 µs per socket on loopback
 2-core benchmark machine, whichever event loop). A large broadcast therefore hands the
 sockets whose transport has nothing queued to ``fanout_threads`` threads (the loop's own
 and helpers, taking sockets from one shared queue) that ``os.write`` the frame to the file
-descriptor: the GIL is released in
-the system call, so the kernel work runs on several cores (≈ 13 µs per socket with two
-threads there). It is safe because the event loop thread does nothing else meanwhile (it
-is one of the writers and waits for the others), a socket is only written directly when
-its transport's buffer is empty (so bytes cannot overtake queued ones), and whatever a
-direct write could not send (a full kernel buffer, an error) goes to ``transport.write``
-afterwards, which buffers it or reports the error exactly as before. Only the standard
-plain-TCP transports of asyncio and uvloop qualify (never TLS).
+descriptor: the GIL is released in the system call, so the kernel work runs on several
+cores (≈ 13 µs per socket with two threads there). It is safe because the event loop
+thread does nothing else meanwhile (it is one of the writers and waits for the others), a
+socket is only written directly when its transport's buffer is empty (so bytes cannot
+overtake queued ones), and whatever a direct write could not send (a full kernel buffer,
+an error) goes to ``transport.write`` afterwards, which buffers it or reports the error
+exactly as before. Only the standard plain-TCP transports of asyncio and uvloop qualify
+(never TLS).
 """
 
 from __future__ import annotations
@@ -357,15 +357,7 @@ class Hub:
         for role in roles:
             targets = list(self.conns[role])
             for i in range(0, len(targets), FANOUT_STEP):
-                chunk = targets[i : i + FANOUT_STEP]
-                if self._pool is not None and len(chunk) >= THREADED_MIN:
-                    written += self._write_threaded(chunk, prepared, on_write)
-                else:
-                    for conn in chunk:
-                        if conn.push(prepared):
-                            written += 1
-                            if on_write is not None:
-                                on_write(conn, mono_us())
+                written += self._write_chunk(targets[i : i + FANOUT_STEP], prepared, on_write)
                 if i + FANOUT_STEP < len(targets) and mono_us() - slice_start >= FANOUT_SLICE_US:
                     await asyncio.sleep(0)
                     slice_start = mono_us()
@@ -377,10 +369,11 @@ class Hub:
             metrics.FANOUT_PER_CONN.labels(label).set(self.last_fanout_us / written)
         return written
 
-    def _write_threaded(
+    def _write_chunk(
         self, chunk: list[Conn], prepared: Prepared, on_write: Callable[[Conn, int], None] | None
     ) -> int:
-        """One chunk of a broadcast, the direct writes spread over the fan-out threads."""
+        """One step of a broadcast: idle sockets written directly (over the fan-out threads when
+        the step is large enough), the others through ``push``."""
         direct: list[Conn] = []
         datas: list[bytes] = []
         written = 0
@@ -406,8 +399,9 @@ class Hub:
         fds = [conn.fd for conn in conns]
         sent, times = [0] * n, [0] * n
         todo = iter(range(n))
-        helpers = [self._pool.submit(_write_fds, fds, datas, sent, times, todo)
-                   for _ in range(self.fanout_threads - 1)] if self._pool is not None and n >= THREADED_MIN else []
+        pool = self._pool if n >= THREADED_MIN else None  # a few sockets: not worth waking a helper
+        helpers = [pool.submit(_write_fds, fds, datas, sent, times, todo)
+                   for _ in range(self.fanout_threads - 1)] if pool is not None else []
         _write_fds(fds, datas, sent, times, todo)
         for helper in helpers:
             helper.result()  # blocks the loop: it must not touch these sockets until all are done
@@ -430,11 +424,10 @@ class Hub:
             _open_batch = None
             idle: list[int] = []
             for i, conn in enumerate(batch.conns):
-                proto = conn._proto
                 if _idle(conn):
                     idle.append(i)
-                elif not (conn.closed or proto.close_sent or proto.transport.is_closing()):
-                    proto.transport.write(batch.datas[i])  # bytes queued: these go in order behind them
+                elif not conn.closed:
+                    conn._write(batch.datas[i])  # bytes queued: in order behind them (or gone, or cut off)
             self._write_direct([batch.conns[i] for i in idle], [batch.datas[i] for i in idle])
 
     def shutdown(self) -> None:

@@ -121,11 +121,12 @@ class FrameCursor:
             b1 = data[i + 1]
             length = b1 & 0x7F
             extra = 2 if length == 126 else 8 if length == 127 else 0
-            if head + extra + (4 if b1 & 0x80 else 0) > end:
+            mask = 4 if b1 & 0x80 else 0
+            if head + extra + mask > end:
                 break
             if extra:
                 length = int.from_bytes(data[head : head + extra], "big")
-            head += extra + (4 if b1 & 0x80 else 0)
+            head += extra + mask
             if head + length > end:
                 self.left = head + length - end
                 return False
