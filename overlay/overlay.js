@@ -189,8 +189,14 @@ function tick() {
   }
   const now = sock.clock.now();
   const total = Math.max(1, (q.time_limit || 15) * 1000);
-  // with a stream delay the question is on air before phones get it: full ring until release
-  const left = Math.max(0, Math.min(total, q.deadline - now));
+  // Studio time: the overlay reaches the stream D seconds late, so it counts down from the
+  // open (studio_deadline = opened_at + limit) and, on air, matches the phones to the frame.
+  const end = q.studio_deadline ?? q.deadline;
+  const left = Math.max(0, Math.min(total, end - now));
+  // "time's up" on air exactly when the phones close, while the server still waits out the delay
+  const sc = $("#sc-question");
+  sc.classList.toggle("is-open", left > 0);
+  sc.classList.toggle("is-closed", left <= 0);
   const secs = Math.ceil(left / 1000);
   const num = $("#ring-num");
   if (num.textContent !== String(secs)) num.textContent = String(secs);

@@ -61,16 +61,20 @@ async def _results(args: argparse.Namespace) -> int:
 
 
 async def _verify(args: argparse.Namespace) -> int:
-    from quiz_engine.verify import verify_episode
+    from quiz_engine.verify import verify
 
     async with _store(args) as store:
-        diffs = await verify_episode(store, args.episode, _one_prize(await store.show(), args.one_prize))
+        result = await verify(store, args.episode, _one_prize(await store.show(), args.one_prize))
+    diffs = result.differences
+    for note in result.notes:
+        print(f"note: {note}")
     if diffs:
         print(f"DIFFERENCES in {args.episode}: {len(diffs)}")
         for d in diffs:
             print(f"  - {d}")
         return 1
-    print(f"OK: {args.episode}: every stored result matches the audit stream")
+    print(f"OK: {args.episode}: every stored result matches the audit stream, and every response time "
+          "follows the timing rule")
     return 0
 
 
@@ -96,6 +100,8 @@ def _serve(args: argparse.Namespace) -> int:
         settings.stream_delay_s = args.stream_delay
     if args.grace_ms is not None:
         settings.grace_ms = args.grace_ms
+    if args.max_allowance_ms is not None:
+        settings.max_allowance_ms = args.max_allowance_ms
     if args.bank:
         settings.banks = [Path(b) for b in args.bank]
     if args.require is not None:
@@ -212,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--public-url", help="base URL viewers use, for printed links and the QR code")
     serve.add_argument("--stream-delay", type=float, help="seconds between overlay and phones (default 0)")
     serve.add_argument("--grace-ms", type=int, help="grace after the deadline for frames in flight (default 500)")
+    serve.add_argument("--max-allowance-ms", type=int,
+                       help="cap of the delivery allowance for the fan-out's write order (default 1000)")
     serve.add_argument("--require", help="comma list of required join fields: full_name,unit,phone")
     serve.add_argument("--allowed-origin", action="append", help="allowed WebSocket Origin (repeatable)")
     serve.add_argument("--one-prize", action="store_true", help="one question prize per person per episode")

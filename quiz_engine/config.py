@@ -56,6 +56,7 @@ class Settings:
     messages_per_s: float = 10.0  # per socket, sustained
     message_burst: float = 30.0
     fast_answer_ms: int = 300  # answers faster than this are flagged for review
+    max_allowance_ms: int = 1000  # cap of the delivery allowance (the fan-out's own write order)
     demo: bool = False
     autoload: tuple[str, str] | None = None  # (bank, episode) to load at start if none is
     node_id: str | None = None
@@ -71,6 +72,7 @@ class Settings:
         s.public_url = os.environ.get("QUIZ_PUBLIC_URL") or None
         s.stream_delay_s = _env_float("QUIZ_STREAM_DELAY", 0.0)
         s.grace_ms = int(_env_float("QUIZ_GRACE_MS", 500))
+        s.max_allowance_ms = int(_env_float("QUIZ_MAX_ALLOWANCE_MS", s.max_allowance_ms))
         if os.environ.get("QUIZ_DATA_DIR"):
             s.data_dir = Path(os.environ["QUIZ_DATA_DIR"])
         if os.environ.get("QUIZ_REQUIRED_FIELDS"):
@@ -109,6 +111,8 @@ class Settings:
             raise ConfigError(f"stream delay must be between 0 and 120 seconds, got {self.stream_delay_s}")
         if not 0 <= self.grace_ms <= 5000:
             raise ConfigError(f"grace must be between 0 and 5000 ms, got {self.grace_ms}")
+        if not 0 <= self.max_allowance_ms <= 5000:
+            raise ConfigError(f"QUIZ_MAX_ALLOWANCE_MS must be between 0 and 5000, got {self.max_allowance_ms}")
         if self.max_conns_per_ip < 0 or self.max_buffer_bytes < 1024:
             raise ConfigError("QUIZ_MAX_CONNS_PER_IP must be >= 0 and QUIZ_MAX_BUFFER >= 1024")
         if min(self.joins_per_ip_per_s, self.join_burst_per_ip, self.messages_per_s, self.message_burst) <= 0:

@@ -53,10 +53,6 @@ THREADED_MIN = 64  # fewer sockets than this: not worth waking a helper thread
 PLAIN_TRANSPORTS = {"_SelectorSocketTransport", "TCPTransport"}
 
 
-# one opening of a question: (episode, index, release time ms); a re-run is a new opening
-QuestionKey = tuple[str, int, int]
-
-
 class Role(StrEnum):
     VIEWER = "viewer"
     OVERLAY = "overlay"
@@ -75,12 +71,11 @@ class Conn:
         "codec",
         "fd",
         "ip",
+        "joined_us",
         "max_buffer",
         "on_slow",
         "player",
         "role",
-        "sent_at",
-        "sent_key",
         "ws",
     )
 
@@ -93,10 +88,7 @@ class Conn:
         self.closed = False
         self.max_buffer = max_buffer
         self.on_slow: Callable[[Conn], None] | None = None
-        # the last question opening written to this socket, and when (mono µs): a socket that saw
-        # the question before its player joined still times the answer from that write
-        self.sent_key: QuestionKey | None = None
-        self.sent_at = 0
+        self.joined_us = 0  # when ``player`` was set (mono µs): allowances only for sockets joined before a fan-out
         proto = _server_protocol(getattr(ws, "_send", None))
         fast = (
             proto is not None

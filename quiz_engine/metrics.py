@@ -38,6 +38,9 @@ GC_BETWEEN_QUESTIONS = Histogram("quiz_gc_between_questions_seconds",
 LOOP_LAG = Histogram("quiz_event_loop_lag_seconds",
                      "How late a 50 ms timer fires: the longest the event loop was busy (a pause for every socket)",
                      buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
+RELEASE_LAG = Histogram("quiz_release_lag_seconds",
+                        "How late after release_at this node started writing a question to its phones",
+                        buckets=_LATENCY)
 REDIS_UP = Gauge("quiz_redis_up", "1 when this node reaches Redis", multiprocess_mode="min")
 
 

@@ -14,12 +14,14 @@ from typing import Any
 from quiz_engine.game.standings import CorrectAnswer, question_winners, rank_standings
 from quiz_engine.review import episode_flags
 from quiz_engine.store.redis_store import Store
+from quiz_engine.tokens import public_tag
 
 
 def person(profile: dict[str, Any], player: str) -> dict[str, Any]:
     """The profile fields every results row carries (organiser-only: includes the phone)."""
     return {
         "player": player,
+        "tag": public_tag(player),
         "name": profile.get("name", ""),
         "full_name": profile.get("full_name", ""),
         "unit": profile.get("unit", ""),

@@ -26,10 +26,11 @@ import orjson
 from quiz_engine import __version__, metrics
 from quiz_engine.clock import NodeClock, mono_us
 from quiz_engine.config import Settings
+from quiz_engine.delivery import Delivery
 from quiz_engine.errors import AuthError, NotFound, PhaseError, ProtocolError, RedisUnavailable
 from quiz_engine.game.phases import Command, Phase, allowed_commands
 from quiz_engine.game.standings import Standing, question_winners, rank_standings
-from quiz_engine.hub import Conn, Hub, QuestionKey, Role
+from quiz_engine.hub import Conn, Hub, Role
 from quiz_engine.ingest import AnswerIngest
 from quiz_engine.library import BankLibrary, episode_key, episode_meta, question_public, question_spec
 from quiz_engine.limits import ConnCounter, PerIp
@@ -45,7 +46,7 @@ from quiz_engine.protocol.codes import (
 from quiz_engine.protocol.frames import Answer, Join, Resume
 from quiz_engine.store import keys as K
 from quiz_engine.store.redis_store import AnswerRequest, AnswerResult, Store, Transition
-from quiz_engine.tokens import check_resume_token, new_player_id, overlay_token, resume_token, same
+from quiz_engine.tokens import check_resume_token, new_player_id, overlay_token, public_tag, resume_token, same
 
 log = logging.getLogger("quiz_engine.runner")
 
@@ -89,13 +90,12 @@ class EpisodeView:
         return int(self.state.get(key, 0) or 0)
 
 
-@dataclass(order=True)
+@dataclass
 class _Scheduled:
     due_ms: int
-    order: int
-    frame: dict[str, Any] = field(compare=False)
-    on_write: Callable[[Conn, int], None] | None = field(compare=False, default=None)
-    after: Callable[[], Any] | None = field(compare=False, default=None)
+    frame: dict[str, Any]
+    delivery: Delivery | None = None  # a question's fan-out: records the delivery allowances
+    after: Callable[[], Any] | None = None
 
 
 class Runner:
@@ -119,11 +119,10 @@ class Runner:
         self._gc_thresholds: tuple[int, int, int] | None = None  # the normal ones, while lifted
         self._viewer_queue: list[_Scheduled] = []
         self._viewer_wake = asyncio.Event()
-        self._order = itertools.count()
         self._rid = itertools.count()
-        # first delivery of each question to each player on this node: (ep, q) -> player -> mono µs
-        # first delivery (mono µs) per player, for the open question's current opening only
-        self.first_sent: dict[QuestionKey, dict[str, int]] = {}
+        # the open question's fan-out on this node (its current opening only): who was a
+        # broadcast recipient and their delivery allowance (delivery.py)
+        self.delivery: Delivery | None = None
         self._players: dict[str, Conn] = {}  # local viewer sockets by player
         self.redis_ok = True
         self.other_nodes: dict[str, int] = {}  # connection counts of the other live nodes
@@ -252,6 +251,7 @@ class Runner:
                 expect=expect,
                 delay_ms=self.delay_ms if command is Command.OPEN else 0,
                 grace_ms=self.settings.grace_ms,
+                cap_ms=self.settings.max_allowance_ms if command is Command.OPEN else 0,
                 actor=actor,
             )
         if not result.ok:
@@ -381,7 +381,7 @@ class Runner:
 
     async def _switch_episode(self, ep: str) -> None:
         self.view = EpisodeView(episode=ep)
-        self.first_sent.clear()
+        self.delivery = None
         self._viewer_queue.clear()
         if self._close_timer is not None:
             self._close_timer.cancel()
@@ -417,7 +417,8 @@ class Runner:
         elif phase is Phase.QUESTION:
             if broadcast:  # the bank may have been synced since load: show exactly what was opened
                 await self._reload_questions()
-            frame = F.question(seq, ep, idx, count, v.questions[idx], v.num("release_at"), v.num("deadline"), now)
+            frame = F.question(seq, ep, idx, count, v.questions[idx], v.num("release_at"), v.num("deadline"), now,
+                               v.num("opened_at") or v.num("release_at"))
             v.question_frame, v.reveal_frame = frame, None
             host_frame = F.host_question(frame, v.specs[idx][0], _source(v.meta, idx))
             viewer_at = v.num("release_at")
@@ -428,9 +429,8 @@ class Runner:
             frame = F.closed(seq, idx, total, now, voided)
             viewer_at = phase_at
             if v.question_frame is None and 0 <= idx < count:
-                v.question_frame = F.question(
-                    seq, ep, idx, count, v.questions[idx], v.num("release_at"), v.num("deadline"), now
-                )
+                v.question_frame = F.question(seq, ep, idx, count, v.questions[idx], v.num("release_at"),
+                                              v.num("deadline"), now, v.num("opened_at") or v.num("release_at"))
         elif phase is Phase.REVEALED:
             frame = await self._reveal_frame(seq, idx)
             v.reveal_frame = frame
@@ -455,9 +455,10 @@ class Runner:
         await self.hub.broadcast((Role.HOST,), Prepared(host_frame) if host_frame else prepared)
         if phase is Phase.QUESTION:
             key = (ep, idx, v.num("release_at"))
-            # a new opening (next question, re-run, replay after a reset) starts a fresh clock
-            self.first_sent = {key: self.first_sent.get(key, {})}
-            self._schedule_viewers(viewer_at, frame, on_write=self._recorder(key), after=self._flusher(key))
+            if self.delivery is None or self.delivery.key != key:
+                # a new opening (next question, re-run, replay after a reset): fresh allowances
+                self.delivery = Delivery(key, v.num("cap") * 1000, on_full=self._record_soon)
+            self._schedule_viewers(viewer_at, frame, delivery=self.delivery)
         else:
             after = self._after_results if personal_standings else None
             self._schedule_viewers(viewer_at, frame, after=after)
@@ -475,7 +476,8 @@ class Runner:
         if winners[idx]:
             w = winners[idx][0]
             profile = (await self.store.players([w.player])).get(w.player, {})
-            fastest = F.person(profile.get("name", "?"), w.response_us, unit=profile.get("unit", ""))
+            fastest = F.person(profile.get("name", "?"), w.response_us, unit=profile.get("unit", ""),
+                               tag=public_tag(w.player))
         return F.reveal(seq, idx, answer, counts, total, fastest, idx in voided)
 
     async def _top(self) -> tuple[list[dict[str, Any]], int]:
@@ -494,6 +496,7 @@ class Runner:
                 "rank": s.rank,
                 "name": profiles.get(s.score.player, {}).get("name", "?"),
                 "unit": profiles.get(s.score.player, {}).get("unit", ""),
+                "tag": public_tag(s.score.player),
                 "correct": s.score.correct,
                 "time_ms": round(s.score.total_us / 1000, 1),
             }
@@ -592,13 +595,19 @@ class Runner:
         self,
         due_ms: int,
         frame: dict[str, Any],
-        on_write: Callable[[Conn, int], None] | None = None,
+        delivery: Delivery | None = None,
         after: Callable[[], Any] | None = None,
     ) -> None:
-        # Viewer frames go out in seq order: a frame never overtakes an earlier one.
-        if self._viewer_queue:
-            due_ms = max(due_ms, self._viewer_queue[-1].due_ms)
-        self._viewer_queue.append(_Scheduled(due_ms, next(self._order), dict(frame), on_write, after))
+        """Queue a frame for the phones at ``due_ms`` (Redis ms), in seq order.
+
+        A frame never overtakes an earlier one, and never waits behind one either: frames
+        queued under a longer stream delay than this one's are brought forward to go out
+        just before it. So after a delay change the next question reaches phones at its own
+        ``release_at``, exactly, with the leaderboard that was still pending right ahead of it.
+        """
+        for queued in self._viewer_queue:
+            queued.due_ms = min(queued.due_ms, due_ms)
+        self._viewer_queue.append(_Scheduled(due_ms, dict(frame), delivery, after))
         self._viewer_wake.set()
 
     async def _viewer_dispatch(self) -> None:
@@ -615,10 +624,19 @@ class Runner:
                     await asyncio.wait_for(self._viewer_wake.wait(), timeout=min(wait_s, 1.0))
                 continue
             self._viewer_queue.pop(0)
+            delivery = head.delivery
             try:
                 if "now" in head.frame:  # the frame leaves now, maybe seconds after it was made
                     head.frame["now"] = self.clock.now_ms()
-                await self.hub.broadcast((Role.VIEWER,), Prepared(head.frame), head.on_write)
+                on_write = None
+                if delivery is not None:
+                    start = mono_us()
+                    delivery.begin(start, self.clock.est_us(start))
+                    metrics.RELEASE_LAG.observe(max(0, delivery.lead_us) / 1e6)
+                    on_write = delivery.on_write
+                await self.hub.broadcast((Role.VIEWER,), Prepared(head.frame), on_write)
+                if delivery is not None:
+                    self._record_soon(delivery)
                 if head.after is not None:
                     result = head.after()
                     if asyncio.iscoroutine(result):
@@ -626,28 +644,21 @@ class Runner:
             except Exception:
                 log.exception("viewer fan-out failed")
 
-    def _recorder(self, key: QuestionKey) -> Callable[[Conn, int], None]:
-        sent = self.first_sent.setdefault(key, {})
+    def _record_soon(self, delivery: Delivery) -> None:
+        """Hand the allowances noted so far to Redis (called during and at the end of the fan-out)."""
+        entries = delivery.take_pending()
+        if entries:
+            self._spawn(self._record(delivery, entries))
 
-        def on_write(conn: Conn, t: int) -> None:
-            if conn.sent_key != key:
-                conn.sent_key, conn.sent_at = key, t
-            if conn.player is not None and conn.player not in sent:
-                sent[conn.player] = t
-
-        return on_write
-
-    def _flusher(self, key: QuestionKey) -> Callable[[], Any]:
-        def flush() -> None:
-            self._spawn(self._flush_first_sends(key))
-
-        return flush
-
-    async def _flush_first_sends(self, key: QuestionKey) -> None:
-        """Keep first-delivery times in Redis, so a reconnect to any node keeps its clock."""
-        entries = list(self.first_sent.get(key, {}).items())
-        with contextlib.suppress(RedisUnavailable):
-            await self.store.record_first_sends(key[0], key[1], self.clock.boot, self.clock.offset_us, entries)
+    async def _record(self, delivery: Delivery, entries: list[tuple[str, int]]) -> None:
+        ep, idx, release = delivery.key
+        try:
+            added = await self.store.record_deliveries(ep, idx, release, self.clock.boot, delivery.start_us,
+                                                       delivery.lead_us, entries)
+        except RedisUnavailable:
+            return  # each answer carries its player's record too; without either: timed from the release
+        if added < 0:
+            log.warning("delivery allowances of question %d refused: the opening is over", idx + 1)
 
     # --- viewers --------------------------------------------------------------------
     async def join(self, conn: Conn, frame: Join | Resume) -> dict[str, Any]:
@@ -667,12 +678,11 @@ class Runner:
         if old is not None and old is not conn:
             self._spawn(old.close(CLOSE_REPLACED, "replaced by a newer connection"))
         self._players[player] = conn
+        # a socket joined now has no delivery allowance for a question already being fanned out
+        conn.joined_us = mono_us()
         conn.player = player
-        # if this socket already showed the open question, that write is the player's first delivery
-        if conn.sent_key is not None and conn.sent_key in self.first_sent:
-            self.first_sent[conn.sent_key].setdefault(player, conn.sent_at)
         public: dict[str, Any] = {k: profile[k] for k in ("name", "full_name", "unit", "phone") if k in profile}
-        return F.welcome(player, resume_token(self.secret, player), public, resumed)
+        return F.welcome(player, public_tag(player), resume_token(self.secret, player), public, resumed)
 
     def forget(self, conn: Conn) -> None:
         if conn.player and self._players.get(conn.player) is conn:
@@ -728,26 +738,6 @@ class Runner:
                 snap["standing"] = self._standing_frame(conn.player)
         return snap
 
-    def note_delivery(self, conn: Conn, snapshot: dict[str, Any]) -> None:
-        """A snapshot that carries the open question counts as delivering it (send time)."""
-        if snapshot.get("phase") == Phase.QUESTION.value and "question" in snapshot:
-            key = self._open_key()
-            if conn.sent_key != key:
-                conn.sent_key, conn.sent_at = key, mono_us()
-            if conn.player is not None:
-                sent = self.first_sent.setdefault(key, {})
-                if conn.player not in sent:
-                    sent[conn.player] = conn.sent_at
-                    self._spawn(self._flush_one(key, conn.player, conn.sent_at))
-
-    def _open_key(self) -> QuestionKey:
-        v = self.view
-        return (v.episode, v.qidx, v.num("release_at"))
-
-    async def _flush_one(self, key: QuestionKey, player: str, t: int) -> None:
-        with contextlib.suppress(RedisUnavailable):
-            await self.store.record_first_sends(key[0], key[1], self.clock.boot, self.clock.offset_us, [(player, t)])
-
     def answer_soon(self, conn: Conn, frame: Answer, arrival_us: int, reply: Callable[[dict[str, Any]], None]) -> None:
         """Queue an answer for the next Redis batch; ``reply(ack)`` runs once Redis has decided.
 
@@ -760,7 +750,8 @@ class Runner:
         if not v.episode:
             reply(F.ack_rejected(frame.ref, frame.question, R_NOT_OPEN))
             return
-        sent = self.first_sent.get(self._open_key(), {}).get(conn.player) if frame.question == v.qidx else None
+        delivery = self.delivery
+        record = delivery.record(conn.player) if delivery is not None and frame.question == delivery.key[1] else "|||"
         request = AnswerRequest(
             episode=v.episode,
             player=conn.player,
@@ -769,8 +760,7 @@ class Runner:
             boot=self.clock.boot,
             arrival_mono_us=arrival_us,
             arrival_est_us=self.clock.est_us(arrival_us),
-            sent_mono_us=sent,
-            sent_est_us=None if sent is None else self.clock.est_us(sent),
+            delivery=record,
             rid=f"{self.clock.boot}:{next(self._rid)}",
         )
         self.ingest.enqueue(request, lambda result: reply(self._ack(frame, result)))
@@ -844,6 +834,7 @@ class Runner:
                         a.response_us,
                         player=a.player,
                         unit=profiles.get(a.player, {}).get("unit", ""),
+                        tag=public_tag(a.player),
                     )
                     for a in fastest
                 ],

@@ -21,6 +21,26 @@ def new_player_id() -> str:
     return "p" + secrets.token_hex(6)
 
 
+# no 0/O, 1/I/L, 5/S, 8/B, 2/Z: a tag read aloud on air or at the prize desk is not misheard
+TAG_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
+TAG_LENGTH = 4
+
+
+def public_tag(player: str) -> str:
+    """A short public tag that tells two players of the same name and unit apart on air.
+
+    Derived from the player id (a hash of it, not the resume token, so it reveals nothing
+    that lets anyone act as the player); 25⁴ ≈ 390,000 values, so two look-alike players
+    almost never share one, and a player id is made by the server, so nobody picks theirs.
+    """
+    n = int.from_bytes(hashlib.sha256(f"tag:{player}".encode()).digest()[:8], "big")
+    out = []
+    for _ in range(TAG_LENGTH):
+        n, r = divmod(n, len(TAG_ALPHABET))
+        out.append(TAG_ALPHABET[r])
+    return "".join(out)
+
+
 def resume_token(secret: str, player: str) -> str:
     return f"{player}.{_mac(secret, 'resume', player)}"
 

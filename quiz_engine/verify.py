@@ -1,8 +1,16 @@
 """Recompute every result of an episode from its audit stream alone and compare.
 
 The audit stream is append-only: every accepted (and rejected) answer, every phase
-change, void, reset and disqualification. If the stored answers, ordered sets, counts or
-totals ever disagree with a replay of it, ``verify`` lists each difference.
+change, void, reset, disqualification, and every delivery allowance a fan-out recorded
+(``fan``). If the stored answers, ordered sets, counts or totals ever disagree with a replay
+of it, ``verify`` lists each difference.
+
+It also checks the timing rule of each accepted answer from the parts the answer script
+wrote beside it (docs/protocol.md, "Timing"): response = max(0, arrival − release −
+allowance); the allowance is at most the cap the question was opened with; only a player a
+fan-out recorded for that opening has one (rule ``fanout``), everyone else has 0 (rule
+``release``); so response ≥ (arrival − release) − cap. Answers recorded before the release
+clock (no parts) cannot be re-timed: ``notes`` says so instead of passing them silently.
 """
 
 from __future__ import annotations
@@ -26,6 +34,10 @@ class Replay:
     answers: dict[int, dict[str, tuple[int, int, int]]] = field(default_factory=dict)  # q -> p -> (o, r, seq)
     voided: set[int] = field(default_factory=set)
     disqualified: set[str] = field(default_factory=set)
+    # the current opening of each question: release_at (ms) and allowance cap (µs, None: not recorded)
+    openings: dict[int, tuple[int, int | None]] = field(default_factory=dict)
+    allowances: dict[int, dict[str, int]] = field(default_factory=dict)  # q -> player -> µs (fan-outs)
+    untimed: dict[int, int] = field(default_factory=dict)  # q -> answers recorded without timing parts
     problems: list[str] = field(default_factory=list)
 
     def correct_lists(self, count: int) -> list[list[CorrectAnswer]]:
@@ -35,6 +47,55 @@ class Replay:
             lst = [CorrectAnswer(p, r, s) for p, (o, r, s) in self.answers.get(q, {}).items() if o == right]
             out.append(sorted(lst, key=answer_order_key))
         return out
+
+    def notes(self) -> list[str]:
+        return [f"question {q + 1}: {n} answer(s) recorded before the release clock carry no timing parts; "
+                "their order and winners are checked, their response times cannot be re-derived"
+                for q, n in sorted(self.untimed.items())]
+
+
+def _fanout(rp: Replay, entry_id: str, e: dict[str, str]) -> None:
+    q, release = int(e["q"]), int(e["rel"])
+    if rp.openings.get(q, (None, None))[0] != release:
+        rp.problems.append(f"audit {entry_id}: delivery allowances for an opening of question {q + 1} "
+                           "that is not the current one")
+        return
+    per_q = rp.allowances.setdefault(q, {})
+    for item in filter(None, e.get("d", "").split(",")):
+        player, _, allowance = item.rpartition(":")
+        if player in per_q:
+            rp.problems.append(f"audit {entry_id}: second delivery allowance for {player} on question {q + 1}")
+            continue
+        per_q[player] = int(allowance)
+
+
+def _timed(rp: Replay, entry_id: str, q: int, p: str, e: dict[str, str]) -> int:
+    """The response time re-derived from the answer's parts (problems noted on the way)."""
+    if "rule" not in e:
+        rp.untimed[q] = rp.untimed.get(q, 0) + 1
+        return int(e["r"])
+    arr, allowance, rule, stored = int(e["arr"]), int(e["al"]), e["rule"], int(e["r"])
+    where = f"question {q + 1}, player {p} (audit {entry_id})"
+    cap = rp.openings.get(q, (0, None))[1]
+    if cap is not None and allowance > cap:
+        rp.problems.append(f"{where}: allowance {allowance} µs exceeds the cap of {cap} µs")
+    if rule == "release" and allowance != 0:
+        rp.problems.append(f"{where}: timed from the release but given an allowance of {allowance} µs")
+    elif rule == "fanout":
+        recorded = rp.allowances.get(q, {}).get(p)
+        if recorded is None:
+            rp.problems.append(f"{where}: given an allowance of {allowance} µs but no fan-out of this opening "
+                               "recorded the player (not a broadcast recipient)")
+        elif recorded != allowance:
+            rp.problems.append(f"{where}: allowance {allowance} µs but the fan-out recorded {recorded} µs")
+    elif rule != "release":
+        rp.problems.append(f"{where}: unknown timing rule {rule!r}")
+    response = max(0, arr - allowance)
+    if stored != response:
+        rp.problems.append(f"{where}: time {stored} µs but arrival − release − allowance = {response} µs")
+    if cap is not None and response < arr - cap:
+        rp.problems.append(f"{where}: time {response} µs is below arrival − release − cap ({arr - cap} µs)")
+    return response
 
 
 def replay(entries: Iterable[tuple[str, dict[str, str]]]) -> Replay:
@@ -46,19 +107,27 @@ def replay(entries: Iterable[tuple[str, dict[str, str]]]) -> Replay:
             rp.voided.clear()
             rp.disqualified.clear()
             rp.correct_option.clear()
+            rp.openings.clear()
+            rp.allowances.clear()
         elif kind == "open":
-            rp.correct_option[int(e["q"])] = int(e["a"])
+            q = int(e["q"])
+            rp.correct_option[q] = int(e["a"])
+            rp.openings[q] = (int(e.get("release", 0)), int(e["cap"]) * 1000 if "cap" in e else None)
+            rp.allowances.pop(q, None)
+        elif kind == "fan":
+            _fanout(rp, entry_id, e)
         elif kind == "ans":
             q, p = int(e["q"]), e["p"]
             per_q = rp.answers.setdefault(q, {})
             if p in per_q:
                 rp.problems.append(f"audit {entry_id}: second accepted answer from {p} to question {q + 1}")
                 continue
-            per_q[p] = (int(e["o"]), int(e["r"]), int(e["s"]))
+            per_q[p] = (int(e["o"]), _timed(rp, entry_id, q, p, e), int(e["s"]))
         elif kind == "void":
             rp.voided.add(int(e["q"]))
         elif kind == "rerun":
             rp.answers.pop(int(e["q"]), None)
+            rp.allowances.pop(int(e["q"]), None)
             rp.voided.discard(int(e["q"]))
         elif kind == "dq":
             rp.disqualified.add(e["p"])
@@ -67,11 +136,22 @@ def replay(entries: Iterable[tuple[str, dict[str, str]]]) -> Replay:
     return rp
 
 
+@dataclass
+class Verification:
+    differences: list[str]
+    notes: list[str]
+
+
 async def verify_episode(store: Store, episode: str, one_prize: bool) -> list[str]:
     """Differences between stored results and the audit replay (empty: all agree)."""
+    return (await verify(store, episode, one_prize)).differences
+
+
+async def verify(store: Store, episode: str, one_prize: bool) -> Verification:
+    """Differences between stored results and the audit replay, and what could not be checked."""
     state = await store.state(episode)
     if not state:
-        return [f"episode {episode!r} does not exist"]
+        return Verification([f"episode {episode!r} does not exist"], [])
     rp = replay(await store.audit(episode))
     diffs = list(rp.problems)
     count = int(state.get("count", 0))
@@ -129,4 +209,4 @@ async def verify_episode(store: Store, episode: str, one_prize: bool) -> list[st
     s_replay = [s.score.player for s in rank_standings(replay_scores.values(), rp.disqualified)]
     if s_stored != s_replay:
         diffs.append("episode standings differ between stored totals and the audit replay")
-    return diffs
+    return Verification(diffs, rp.notes())

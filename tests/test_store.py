@@ -6,14 +6,14 @@ the answer script), which is how ties on response time can be tested at all.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from quiz_engine.game.phases import Command
 from quiz_engine.store.keys import EpisodeKeys
 from quiz_engine.store.redis_store import AnswerRequest, AnswerResult, Store
-from quiz_engine.verify import verify_episode
+from quiz_engine.verify import verify, verify_episode
 
 EP = "unit.ep"
 BOOT = "boot1"
@@ -33,14 +33,27 @@ _rid = iter(range(10**9))
 
 
 def req(player: str, option: int, response_us: int, q: int = 0, sent: int = 1_000_000,
-        boot: str = BOOT, rid: str | None = None) -> AnswerRequest:
+        boot: str = BOOT, rid: str | None = None, fan: bool = True) -> AnswerRequest:
+    """An answer ``response_us`` after this node's fan-out wrote to the player (allowance 0,
+    lead 0), or, with ``fan=False``, from a player no fan-out recorded."""
     arrival = sent + response_us
-    return AnswerRequest(EP, player, q, option, boot, arrival, arrival + 7, sent, sent + 7,
-                         rid or f"r{next(_rid)}")
+    delivery = f"REL|{sent}|0|0" if fan else "|||"
+    return AnswerRequest(EP, player, q, option, boot, arrival, arrival + 7, delivery, rid or f"r{next(_rid)}")
 
 
 async def answer(store: Store, *requests: AnswerRequest) -> list[AnswerResult]:
-    return await store.answer_batch(list(requests))
+    """Answer with the fan-out records bound to the current opening (its release time)."""
+    release = (await store.state(EP)).get("release_at", "0")
+    return await store.answer_batch([r._replace(delivery=r.delivery.replace("REL", release)) for r in requests])
+
+
+async def rewrite_audit(store: Store, change: Callable[[dict[str, str]], dict[str, str]]) -> None:
+    """Tamper with the audit stream in place (same entry ids): what verify must catch."""
+    key = EpisodeKeys(EP).audit
+    entries = await store.r.xrange(key)
+    await store.r.delete(key)
+    for entry_id, fields in entries:
+        await store.r.xadd(key, change(dict(fields)), id=entry_id)
 
 
 async def test_ordering_by_response_time_then_arrival(store: Store) -> None:
@@ -118,22 +131,107 @@ async def test_retry_with_same_request_id_is_stored_once(store: Store) -> None:
     assert [(s.player, s.correct, s.total_us) for s in scores] == [("a", 1, 321_000)]
 
 
-async def test_first_send_is_kept_across_nodes(store: Store) -> None:
-    await store.transition(EP, Command.OPEN)
-    # node 1 delivered the question at mono 1_000_000 (est. Redis time 5_000_000)
-    await store.record_first_sends(EP, 0, "node1", 4_000_000, [("a", 1_000_000)])
-    await store.record_first_sends(EP, 0, "node1", 4_000_000, [("a", 3_000_000)])  # never overwritten
-    # the player reconnects to node 2 and answers there; node 2 saw its own (later) delivery
-    r = AnswerRequest(EP, "a", 0, 1, "node2", 77_000_000, 5_600_000, 76_900_000, 5_500_000, "node2:1")
+async def test_delivery_allowance_is_fixed_at_the_release_and_kept_across_nodes(store: Store) -> None:
+    t = await store.transition(EP, Command.OPEN, cap_ms=1000)
+    release_us = t.release_at * 1000
+    # node 1 started its fan-out 20 ms after the release (lead) and wrote to "a" 300 ms later
+    k = EpisodeKeys(EP)
+    assert await store.record_deliveries(EP, 0, t.release_at, "node1", 50_000_000, 20_000, [("a", 300_000)]) == 1
+    # a second record (another node, a retry) never changes it
+    assert await store.record_deliveries(EP, 0, t.release_at, "node2", 70_000_000, 0, [("a", 900_000)]) == 0
+    assert await store.delivery(EP, 0, "a") == "node1|50000000|300000|20000"
+    # the allowance is capped at the opening's cap (1 s)
+    assert await store.record_deliveries(EP, 0, t.release_at, "node1", 50_000_000, 20_000, [("slow", 4_000_000)]) == 1
+    assert (await store.delivery(EP, 0, "slow") or "").split("|")[2] == "1000000"
+    # "a" reconnects to node 2 and answers there 2.5 s after the release (node 2's estimate):
+    # timed from the release, minus node 1's allowance
+    r = AnswerRequest(EP, "a", 0, 1, "node2", 9_000_000, release_us + 2_500_000, "|||", "node2:1")
     [res] = await answer(store, r)
-    assert res.ok and res.response_us == 600_000  # measured from node 1's first delivery
+    assert res.ok and res.response_us == 2_200_000
+    # on node 1 itself: node 1's monotonic clock (arrival − fan-out start + lead − allowance)
+    r = AnswerRequest(EP, "slow", 0, 1, "node1", 52_000_000, 0, "|||", "node1:1")
+    [res] = await answer(store, r)
+    assert res.ok and res.response_us == 2_000_000 + 20_000 - 1_000_000
+    # a player no fan-out recorded (joined after the release): arrival estimate − release
+    r = AnswerRequest(EP, "late", 0, 1, "node1", 52_000_000, release_us + 3_000_000, "|||", "node1:2")
+    [res] = await answer(store, r)
+    assert res.ok and res.response_us == 3_000_000
+    assert not await store.r.hexists(k.deliveries(0), "late")
+    assert await verify_episode(store, EP, one_prize=False) == []
+
+
+async def test_delivery_records_are_refused_for_another_opening_or_after_the_window(store: Store) -> None:
+    t = await store.transition(EP, Command.OPEN, cap_ms=1000)
+    # a record for an earlier opening of the same question (wrong release time): refused
+    assert await store.record_deliveries(EP, 0, t.release_at - 5, "node1", 1, 0, [("a", 10)]) == -1
+    # an answer carrying a record of another opening: no allowance, timed from the release
+    stale = AnswerRequest(EP, "a", 0, 1, "node1", 5_000_000, t.release_at * 1000 + 1_500_000,
+                          f"{t.release_at - 5}|1000000|900000|0", "node1:7")
+    [res] = await answer(store, stale)
+    assert res.ok and res.response_us == 1_500_000
+    assert await store.delivery(EP, 0, "a") is None
+    # once the window has closed no allowance can be recorded
+    now_ms = await store.time_us() // 1000
+    await store.r.hset(EpisodeKeys(EP).state, "deadline", now_ms - 1000)
+    assert await store.record_deliveries(EP, 0, t.release_at, "node1", 1, 0, [("b", 10)]) == -1
+    assert await verify_episode(store, EP, one_prize=False) == []
+
+
+async def test_verify_checks_the_timing_rule_of_every_answer(store: Store) -> None:
+    t = await store.transition(EP, Command.OPEN, cap_ms=1000)
+    await store.record_deliveries(EP, 0, t.release_at, "node1", 10_000_000, 0, [("honest", 200_000)])
+    release_us = t.release_at * 1000
+    honest = AnswerRequest(EP, "honest", 0, 1, "node2", 1, release_us + 2_000_000, "|||", "n2:1")
+    late = AnswerRequest(EP, "late", 0, 1, "node2", 1, release_us + 3_000_000, "|||", "n2:2")
+    assert all(r.ok for r in await answer(store, honest, late))
+    assert await verify_episode(store, EP, one_prize=False) == []
+    answers = [f for _, f in await store.audit(EP) if f.get("e") == "ans"]
+    assert {(f["p"], f["rule"], f["al"], f["arr"]) for f in answers} == {
+        ("honest", "fanout", "200000", "2000000"), ("late", "release", "0", "3000000")}
+
+    # an allowance above the cap (the stored time edited to match)
+    def over_cap(f: dict[str, str]) -> dict[str, str]:
+        if f.get("p") == "honest" and f.get("e") == "ans":
+            return {**f, "al": "1500000", "r": "500000"}
+        return f
+
+    await rewrite_audit(store, over_cap)
+    diffs = await verify_episode(store, EP, one_prize=False)
+    assert any("honest" in d and "exceeds the cap" in d for d in diffs), diffs
+    assert any("recorded 200000" in d for d in diffs), diffs
+
+    # a late answer given an allowance: no fan-out recorded that player
+    def late_allowance(f: dict[str, str]) -> dict[str, str]:
+        if f.get("p") == "honest" and f.get("e") == "ans":
+            return {**f, "al": "200000", "r": "1800000"}
+        if f.get("p") == "late" and f.get("e") == "ans":
+            return {**f, "rule": "fanout", "al": "600000", "r": "2400000"}
+        return f
+
+    await rewrite_audit(store, late_allowance)
+    diffs = await verify_episode(store, EP, one_prize=False)
+    assert any("late" in d and "not a broadcast recipient" in d for d in diffs), diffs
+    assert not any("honest" in d for d in diffs), diffs
+
+
+async def test_verify_notes_answers_recorded_before_the_release_clock(store: Store) -> None:
+    await store.transition(EP, Command.OPEN)
+    await answer(store, req("a", 1, 100_000))
+
+    def legacy(f: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in f.items() if k not in ("arr", "al", "rule")}
+
+    await rewrite_audit(store, legacy)
+    result = await verify(store, EP, one_prize=False)
+    assert result.differences == []
+    assert result.notes and "cannot be re-derived" in result.notes[0]
 
 
 async def test_a_malformed_answer_is_refused_alone(store: Store) -> None:
     """One unparsable answer in a batch (a player id with the field separator) is refused
     without storing anything; the other answers of the same script call go through."""
     await store.transition(EP, Command.OPEN)
-    bad = AnswerRequest(EP, "x|y", 0, 1, "node1", 100, 107, None, None, "node1:x")
+    bad = AnswerRequest(EP, "x|y", 0, 1, "node1", 100, 107, "|||", "node1:x")
     good, broken, other = await answer(store, req("a", 1, 100), bad, req("b", 2, 200))
     assert good.ok and other.ok
     assert (broken.ok, broken.reason) == (False, "try_again")

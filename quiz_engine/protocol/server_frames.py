@@ -26,11 +26,14 @@ def lobby(seq: int, episode: dict[str, Any]) -> dict[str, Any]:
 
 
 def question(seq: int, episode: str, index: int, count: int, public: dict[str, Any],
-             release_at: int, deadline: int, now_ms: int) -> dict[str, Any]:
+             release_at: int, deadline: int, now_ms: int, opened_at: int) -> dict[str, Any]:
+    """``release_at``/``deadline``: the phones' answer window. ``opened_at``/``studio_deadline``:
+    the same window in studio time (stream delay earlier), which the overlay counts down."""
     return {
         "type": "question", "seq": seq, "episode": episode, "index": index, "count": count,
         "text": public["text"], "options": public["options"], "time_limit": public["time_limit"],
         "release_at": release_at, "deadline": deadline, "now": now_ms,
+        "opened_at": opened_at, "studio_deadline": opened_at + (deadline - release_at),
     }
 
 
@@ -83,8 +86,9 @@ def pong(t: float | None, now_ms: int) -> dict[str, Any]:
     return {"type": "pong", "t": t, "now": now_ms}
 
 
-def welcome(player: str, token: str, profile: dict[str, Any], resumed: bool) -> dict[str, Any]:
-    return {"type": "welcome", "player": player, "token": token, "profile": profile, "resumed": resumed}
+def welcome(player: str, tag: str, token: str, profile: dict[str, Any], resumed: bool) -> dict[str, Any]:
+    return {"type": "welcome", "player": player, "tag": tag, "token": token, "profile": profile,
+            "resumed": resumed}
 
 
 def standing(rank: int | None, players: int, correct: int, total_us: int, disqualified: bool) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 Definitions (also in docs/reports.md) — all per episode, counted since its last reset:
 
-- **present**: players a question reached (it was written to their phone while they were
-  joined, the ``q{i}:sent`` first-delivery record) or who sent any answer attempt.
+- **present**: players a question reached (they were joined when it was released and it was
+  written to their phone in the release fan-out: the ``q{i}:dlv`` delivery record) or who sent
+  any answer attempt.
 - **joined** (*participants*): players who sent at least one answer attempt, accepted or
   rejected (late, duplicate, …), read from the audit stream.
 - **answered one**: players with at least one accepted answer.
@@ -31,7 +32,6 @@ from typing import Any
 from quiz_engine.banks.model import letter_for, match_key
 from quiz_engine.errors import NotFound
 from quiz_engine.game.standings import ORDER_BASE, PlayerScore
-from quiz_engine.store.keys import EpisodeKeys
 from quiz_engine.store.redis_store import Store
 
 NO_UNIT = ""  # key of players who gave no unit (labelled by the renderers)
@@ -90,7 +90,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 async def _reached(store: Store, episode: str, q: int) -> set[str]:
-    return set(await store.r.hkeys(EpisodeKeys(episode).sent(q)))
+    return await store.delivered_to(episode, q)
 
 
 async def episode_participation(store: Store, episode: str) -> dict[str, Any]:

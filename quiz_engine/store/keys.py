@@ -67,8 +67,13 @@ class EpisodeKeys:
     def counts(self, q: int) -> str:
         return self._k(f"q{q}:cnt")
 
-    def sent(self, q: int) -> str:
+    def deliveries(self, q: int) -> str:
+        """Delivery allowances of the question's fan-out: player -> 'boot|start|allowance|lead'."""
+        return self._k(f"q{q}:dlv")
+
+    def legacy_sent(self, q: int) -> str:
+        """First-delivery records of episodes played before the release clock (read by reports)."""
         return self._k(f"q{q}:sent")
 
     def question_keys(self, q: int) -> list[str]:
-        return [self.answers(q), self.correct(q), self.counts(q), self.sent(q)]
+        return [self.answers(q), self.correct(q), self.counts(q), self.deliveries(q), self.legacy_sent(q)]

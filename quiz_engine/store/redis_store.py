@@ -7,7 +7,6 @@ Redis connection failures surface as :class:`~quiz_engine.errors.RedisUnavailabl
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -90,8 +89,7 @@ class AnswerRequest(NamedTuple):  # a NamedTuple, not a frozen dataclass: built 
     boot: str
     arrival_mono_us: int
     arrival_est_us: int
-    sent_mono_us: int | None
-    sent_est_us: int | None
+    delivery: str  # this node's fan-out record for the player: 'release|start|allowance|lead', or '|||'
     rid: str
 
 
@@ -136,7 +134,7 @@ class Store:
         self._reset: AsyncScript = client.register_script(_script_text("reset.lua"))
         self._dq: AsyncScript = client.register_script(_script_text("disqualify.lua"))
         self._rerun: AsyncScript = client.register_script(_script_text("rerun.lua"))
-        self._first_sends: AsyncScript = client.register_script(_script_text("first_sends.lua"))
+        self._deliveries: AsyncScript = client.register_script(_script_text("deliveries.lua"))
         self.round_trips = 0  # pipelines/calls sent for answers (for the batching benchmark)
 
     @classmethod
@@ -264,6 +262,7 @@ class Store:
         expect: int = -1,
         delay_ms: int = 0,
         grace_ms: int = 500,
+        cap_ms: int = 0,
         auto: bool = False,
         actor: str = "host",
     ) -> Transition:
@@ -276,7 +275,7 @@ class Store:
         raw = await self._transition(
             keys=[k.state, k.qspec, k.audit],
             args=[command.value, target, ",".join(p.value for p in sources), expect, delay_ms, grace_ms,
-                  1 if auto else 0, actor],
+                  1 if auto else 0, actor, cap_ms],
         )
         return _parse_transition(raw)
 
@@ -334,12 +333,10 @@ class Store:
             args: list[Any] = [boot, q]
             for i in members:
                 a = batch[i]
-                unknown = a.sent_mono_us is None or a.sent_est_us is None
-                sent = "|" if unknown else f"{a.sent_mono_us}|{a.sent_est_us}"
-                args.append(f"{a.player}|{a.option}|{a.arrival_mono_us}|{a.arrival_est_us}|{sent}|{a.rid}")
+                args.append(f"{a.player}|{a.option}|{a.arrival_mono_us}|{a.arrival_est_us}|{a.delivery}|{a.rid}")
             try:
                 reply = await self._answer(
-                    keys=[k.state, k.answers(q), k.correct(q), k.counts(q), k.sent(q), k.stats, k.rank, k.audit,
+                    keys=[k.state, k.answers(q), k.correct(q), k.counts(q), k.deliveries(q), k.stats, k.rank, k.audit,
                           k.dq],
                     args=args,
                 )
@@ -358,21 +355,38 @@ class Store:
         return [r if r is not None else AnswerResult(False, "try_again") for r in out]
 
     @redis_guard
-    async def record_first_sends(self, episode: str, question: int, boot: str, offset_us: int,
-                                 entries: Sequence[tuple[str, int]]) -> None:
-        """Keep each player's first delivery (node monotonic µs) so other nodes keep the clock.
+    async def record_deliveries(self, episode: str, question: int, release_at: int, boot: str, start_us: int,
+                                lead_us: int, entries: Sequence[tuple[str, int]]) -> int:
+        """Store the delivery allowances of one fan-out (player, µs after its start); first wins.
 
         One script call per 2,000 players (HSETNX in a loop): a command per player would cost
-        more client CPU than the answers arriving at the same moment.
+        more client CPU than the answers arriving at the same moment. Returns how many were
+        new; -1 from a call means the opening is over (the script refused it).
         """
-        key = EpisodeKeys(episode).sent(question)
-        for start in range(0, len(entries), 2000):
-            if start:
-                await asyncio.sleep(0.005)  # in the background of an answer burst: leave room for it
-            args: list[Any] = [boot, offset_us]
-            for player, mono in entries[start : start + 2000]:
-                args += [player, mono]
-            await self._first_sends(keys=[key], args=args)
+        k = EpisodeKeys(episode)
+        added = 0
+        for first in range(0, len(entries), 2000):
+            args: list[Any] = [boot, question, release_at, start_us, lead_us]
+            for player, allowance in entries[first : first + 2000]:
+                args += [player, allowance]
+            n = int(await self._deliveries(keys=[k.state, k.deliveries(question), k.audit], args=args))
+            if n < 0:
+                return -1
+            added += n
+        return added
+
+    @redis_guard
+    async def delivery(self, episode: str, question: int, player: str) -> str | None:
+        """A player's stored delivery record ('boot|start|allowance|lead'), if any."""
+        raw = await self.r.hget(EpisodeKeys(episode).deliveries(question), player)
+        return str(raw) if raw else None
+
+    @redis_guard
+    async def delivered_to(self, episode: str, question: int) -> set[str]:
+        """Players the question's release fan-out reached while joined (plus, for episodes played
+        before the release clock, the first-delivery records they kept)."""
+        k = EpisodeKeys(episode)
+        return set(await self.r.hkeys(k.deliveries(question))) | set(await self.r.hkeys(k.legacy_sent(question)))
 
     @redis_guard
     async def player_answer(self, episode: str, question: int, player: str) -> tuple[int, int, int, str] | None:

@@ -21,7 +21,7 @@ from quiz_engine.reports.web import report_download, report_response
 from quiz_engine.results import episode_results, results_csv
 from quiz_engine.runner import Runner
 from quiz_engine.tokens import csrf_token, same
-from quiz_engine.verify import verify_episode
+from quiz_engine.verify import verify
 from quiz_engine.web.security import SESSION_COOKIE, authenticate_host, end_session, host_session, new_session
 
 Handler = Callable[[Request, Runner, dict[str, Any]], Awaitable[Any]]
@@ -156,8 +156,8 @@ async def _results(request: Request, runner: Runner, body: dict[str, Any]) -> An
 
 async def _verify(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
     ep = _episode(runner, body)
-    diffs = await verify_episode(runner.store, ep, runner.one_prize)
-    return {"episode": ep, "ok": not diffs, "differences": diffs}
+    result = await verify(runner.store, ep, runner.one_prize)
+    return {"episode": ep, "ok": not result.differences, "differences": result.differences, "notes": result.notes}
 
 
 async def login(request: Request) -> Response:

@@ -85,7 +85,6 @@ async def _accept(ws: WebSocket, runner: Runner, role: Role) -> Conn | None:
         _release(runner, conn)
         return None
     conn.send(snap)
-    runner.note_delivery(conn, snap)
     return conn
 
 
@@ -178,9 +177,7 @@ class ViewerSession:
                         conn.send(F.error(E_BAD_TOKEN, "resume token is not valid; join again", ref))
                         return True
                     conn.send({**welcome, "ref": ref})
-                snap = await runner.snapshot(conn)
-                conn.send(snap)
-                runner.note_delivery(conn, snap)
+                conn.send(await runner.snapshot(conn))
             except RedisUnavailable:
                 conn.send(F.error(E_UNAVAILABLE, "service temporarily unavailable; try again", ref))
             return True

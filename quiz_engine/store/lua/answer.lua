@@ -1,19 +1,28 @@
 -- Accept or reject a batch of answers to one question, atomically and in order.
 -- The single source of truth for answers: every rule below is decided here, by Redis's clock.
 --
--- KEYS: 1 state  2 answers(q)  3 correct zset(q)  4 counts(q)  5 first-sent(q)
+-- KEYS: 1 state  2 answers(q)  3 correct zset(q)  4 counts(q)  5 deliveries(q)
 --       6 stats  7 rank  8 audit  9 disqualified
 -- ARGV: 1 node boot id  2 question index
---       then one argument per answer, 7 fields joined by '|' (one argument, not seven: the
+--       then one argument per answer, 9 fields joined by '|' (one argument, not nine: the
 --       client packs each argument in Python, so this halves the node's CPU for the call):
 --       player | option | arrival (node monotonic µs) | arrival (node's estimate of Redis
---       time µs) | first send to this player (monotonic µs, empty if unknown) | first send
---       (Redis-time estimate µs, empty if unknown) | request id (idempotent retries)
+--       time µs) | this node's fan-out record of the question for the player, if it has one:
+--       release_at of its opening (ms) | fan-out start (monotonic µs) | allowance µs | lead µs
+--       (all four empty if none) |
+--       request id (idempotent retries)
+--
+-- Response time (docs/protocol.md, "Timing"): arrival − release − delivery allowance.
+--   A player with a delivery record (a broadcast recipient: joined when a node started the
+--   question's fan-out) has that record's allowance, fixed at the release; arrival − release is
+--   measured on the recording node's monotonic clock when the answer comes through that node
+--   (arrival − fan-out start + lead), else as Redis-time estimates. Everyone else: allowance 0,
+--   arrival estimate − release_at. Nothing a player does after the release can lower it.
 -- Returns 5 values per answer, in order:
 --   accepted: 1, response_us, seq, option, retried(0/1)
 --   rejected: 0, reason, stored_option, stored_response_us, -1
 local boot, idx = ARGV[1], tonumber(ARGV[2])
-local st = redis.call('HMGET', KEYS[1], 'phase', 'qidx', 'release_at', 'deadline', 'grace', 'correct', 'nopts')
+local st = redis.call('HMGET', KEYS[1], 'phase', 'qidx', 'release_at', 'deadline', 'grace', 'correct', 'nopts', 'cap')
 local phase, qidx = st[1], tonumber(st[2])
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -31,7 +40,9 @@ elseif now_us > (tonumber(st[4]) + tonumber(st[5])) * 1000 then
   closed_reason = 'late'
 end
 local release_us = tonumber(st[3] or 0) * 1000
+local release_s = st[3] or '0'
 local nopts, correct_opt = tonumber(st[7] or 0), tonumber(st[6] or -1)
+local cap = tonumber(st[8] or 0) * 1000
 
 local out = {}
 local function push(a, b, c, d, e)
@@ -39,8 +50,8 @@ local function push(a, b, c, d, e)
 end
 
 for i = 3, #ARGV do
-  local player, opt_s, arr_mono_s, arr_est_s, sent_mono_s, sent_est_s, rid =
-    string.match(ARGV[i], '^([^|]+)|(%-?%d+)|(%-?%d+)|(%-?%d+)|(%-?%d*)|(%-?%d*)|(.*)$')
+  local player, opt_s, arr_mono_s, arr_est_s, rel_s, start_s, allow_s, lead_s, rid =
+    string.match(ARGV[i], '^([^|]+)|(%-?%d+)|(%-?%d+)|(%-?%d+)|(%d*)|(%-?%d*)|(%-?%d*)|(%-?%d*)|(.*)$')
   if player == nil then
     -- never sent by a node (player ids are its own, hex): refuse this one, keep the rest
     push(0, 'try_again', -1, -1, -1)
@@ -68,19 +79,32 @@ for i = 3, #ARGV do
   elseif redis.call('HEXISTS', KEYS[9], player) == 1 then
     reject('disqualified')
   else
-    -- Response time: arrival minus the FIRST send of this question to this player. Same node
-    -- (same boot): both on that node's monotonic clock; another node: as Redis-time estimates.
-    if sent_mono_s ~= '' then
-      redis.call('HSETNX', KEYS[5], player, boot .. '|' .. sent_mono_s .. '|' .. sent_est_s)
+    -- the node's own fan-out record, should its batch of records not have reached Redis yet
+    -- (first record wins: a stored one is never changed; one of an earlier opening is ignored)
+    if rel_s == release_s and start_s ~= '' then
+      local a = tonumber(allow_s)
+      if a < 0 then a = 0 end
+      if a > cap then a = cap end
+      local al = string.format('%d', a)
+      if redis.call('HSETNX', KEYS[5], player, boot .. '|' .. start_s .. '|' .. al .. '|' .. lead_s) == 1 then
+        redis.call('XADD', KEYS[8], '*', 'e', 'fan', 'q', idx, 'rel', release_s, 'node', boot, 'start', start_s,
+                   'lead', lead_s, 'd', player .. ':' .. al, 'now', now_s)
+      end
     end
-    local sent = redis.call('HGET', KEYS[5], player)
-    local resp
-    if sent then
-      local s_boot, s_mono, s_est = string.match(sent, '^(.*)|(%-?%d+)|(%-?%d+)$')
-      if s_boot == boot then resp = arr_mono - tonumber(s_mono) else resp = arr_est - tonumber(s_est) end
+    local rec = redis.call('HGET', KEYS[5], player)
+    local arr, allowance, rule
+    if rec then
+      local r_boot, r_start, r_allow, r_lead = string.match(rec, '^(.*)|(%-?%d+)|(%-?%d+)|(%-?%d+)$')
+      if r_boot == boot then
+        arr = arr_mono - tonumber(r_start) + tonumber(r_lead)
+      else
+        arr = arr_est - release_us
+      end
+      allowance, rule = tonumber(r_allow), 'fanout'
     else
-      resp = arr_est - release_us
+      arr, allowance, rule = arr_est - release_us, 0, 'release'
     end
+    local resp = arr - allowance
     if resp < 0 then resp = 0 end
 
     local seq = redis.call('HINCRBY', KEYS[4], 'n', 1)
@@ -102,7 +126,8 @@ for i = 3, #ARGV do
       redis.call('ZADD', KEYS[7], string.format('%d', (100000 - c) * 10000000000 + total), player)
     end
     redis.call('XADD', KEYS[8], '*', 'e', 'ans', 'p', player, 'q', idx, 'o', option, 'c', correct,
-               'r', string.format('%d', resp), 's', seq, 'now', now_s, 'rid', rid)
+               'r', string.format('%d', resp), 's', seq, 'arr', string.format('%d', arr),
+               'al', string.format('%d', allowance), 'rule', rule, 'now', now_s, 'rid', rid)
     push(1, resp, seq, option, 0)
   end
   end

@@ -6,7 +6,7 @@
 -- KEYS: 1 state  2 question specs  3 audit
 -- ARGV: 1 command  2 target phase  3 allowed phases (comma separated)
 --       4 expected question index (-1: any)  5 stream delay ms  6 grace ms
---       7 auto (1 when the close timer fires)  8 actor
+--       7 auto (1 when the close timer fires)  8 actor  9 delivery allowance cap ms (open)
 -- Returns {1, seq, phase, qidx, now_ms, release_at, deadline} or {0, reason, phase}.
 local cmd, target, allowed = ARGV[1], ARGV[2], ARGV[3]
 local expect = tonumber(ARGV[4])
@@ -36,7 +36,7 @@ if cmd == 'open' then
   qidx = nxt
   redis.call('HSET', KEYS[1], 'qidx', qidx, 'next', nxt + 1, 'release_at', release,
              'deadline', deadline, 'grace', ARGV[6], 'correct', answer, 'nopts', nopts,
-             'delay', ARGV[5], 'opened_at', now)
+             'delay', ARGV[5], 'opened_at', now, 'cap', ARGV[9])
 elseif cmd == 'skip' then
   if nxt >= count then return {0, 'no_more_questions', phase} end
   if expect >= 0 and expect ~= nxt then return {0, 'stale', phase} end
@@ -56,7 +56,7 @@ redis.call('HSET', KEYS[1], 'phase', target, 'phase_at', now, 'prev_phase', phas
 if cmd == 'open' then
   local answer = redis.call('HGET', KEYS[1], 'correct')
   redis.call('XADD', KEYS[3], '*', 'e', 'open', 'q', qidx, 'a', answer, 'release', release,
-             'deadline', deadline, 'now', now, 'seq', seq, 'by', ARGV[8])
+             'deadline', deadline, 'cap', ARGV[9], 'now', now, 'seq', seq, 'by', ARGV[8])
 else
   redis.call('XADD', KEYS[3], '*', 'e', cmd, 'q', qidx, 'now', now, 'seq', seq, 'by', ARGV[8])
 end

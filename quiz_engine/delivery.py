@@ -1,0 +1,80 @@
+"""Delivery allowances: the one correction a response time gets (docs/protocol.md, "Timing").
+
+Every response time runs from the question's release. When a node releases a question it
+writes it to its joined sockets one after another; the sockets written last would lose the
+time of the writes before them. So for each player whose socket was joined when the node
+*started* the fan-out, the node notes how long after that start it wrote to that socket (one
+monotonic clock, capped), and stores it in Redis during the fan-out, first record wins.
+
+Nobody else ever gets an allowance: a socket that joins, resumes, reconnects or switches
+node after the fan-out started has none, so reading the question on the stream (or on a
+second socket) and connecting afterwards never buys time. That is why this object is only
+fed by the fan-out's write callback, never by a snapshot or a join.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+# one opening of a question: (episode, index, release time ms); a re-run is a new opening
+QuestionKey = tuple[str, int, int]
+
+FLUSH_EVERY = 2000  # records per Redis call while the fan-out is still writing
+
+
+class Joined(Protocol):
+    player: str | None
+    joined_us: int
+
+
+class Delivery:
+    """This node's fan-out of one opening: who was a broadcast recipient, and their allowance."""
+
+    __slots__ = ("allowance", "cap_us", "key", "lead_us", "on_full", "pending", "start_us")
+
+    def __init__(self, key: QuestionKey, cap_us: int, on_full: Callable[[Delivery], None] | None = None) -> None:
+        self.key = key
+        self.cap_us = max(0, cap_us)
+        self.start_us = -1  # node monotonic µs when the fan-out began (-1: not yet)
+        self.lead_us = 0  # fan-out start − release, on the node's estimate of Redis time
+        self.allowance: dict[str, int] = {}  # player -> allowance µs (fixed once set)
+        self.pending: list[tuple[str, int]] = []  # not yet handed to Redis
+        self.on_full = on_full
+
+    @property
+    def started(self) -> bool:
+        return self.start_us >= 0
+
+    def begin(self, start_us: int, start_est_us: int) -> None:
+        """Mark the fan-out start (only the first one counts: a repeated broadcast of the same
+        opening never moves it, so it cannot widen anyone's allowance)."""
+        if self.start_us < 0:
+            self.start_us = start_us
+            self.lead_us = start_est_us - self.key[2] * 1000
+
+    def on_write(self, conn: Joined, t_us: int) -> None:
+        """The hub wrote the question to ``conn`` at ``t_us``: its allowance if it was joined
+        before the fan-out began (and has none yet)."""
+        player = conn.player
+        if player is None or conn.joined_us > self.start_us or self.start_us < 0 or player in self.allowance:
+            return
+        allowance = min(max(0, t_us - self.start_us), self.cap_us)
+        self.allowance[player] = allowance
+        self.pending.append((player, allowance))
+        if len(self.pending) >= FLUSH_EVERY and self.on_full is not None:
+            self.on_full(self)
+
+    def take_pending(self) -> list[tuple[str, int]]:
+        out, self.pending = self.pending, []
+        return out
+
+    def record(self, player: str) -> str:
+        """The fan-out record an answer carries to Redis ('release|start|allowance|lead'), or '|||'.
+
+        Redis keeps the first record; this only matters if the answer overtakes the batch of
+        records the fan-out sent (the same values, computed at the same write)."""
+        allowance = self.allowance.get(player)
+        if allowance is None:
+            return "|||"
+        return f"{self.key[2]}|{self.start_us}|{allowance}|{self.lead_us}"
