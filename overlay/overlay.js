@@ -2,7 +2,7 @@
 // Everything on screen is rebuilt from the server's snapshot on (re)connect, so OBS's
 // "refresh browser when scene becomes active" and a mid-question reload come back right.
 // The correct option is only ever drawn from a `reveal` frame (or a revealed snapshot).
-import { t, applyI18n, letter, fmtTime, fmtInt } from "/static/i18n/index.js";
+import { t, applyI18n, letter, fmtTime, fmtInt, who } from "/static/i18n/index.js";
 import { QuizSocket, SeqTracker, PHASE_FRAMES } from "/static/js/socket.js";
 import { $, h, clear, show, cssVar } from "/static/js/dom.js";
 import { applyPhaseFrame } from "/static/js/phase.js";
@@ -146,7 +146,7 @@ function renderQuestion() {
   if (state.phase !== "question") st.textContent = status;
   const fastest = revealed && !revealed.voided ? revealed.fastest : null;
   show($("#fastest"), !!revealed && !revealed.voided);
-  $("#fastest-name").textContent = fastest ? fastest.name : t("ov.no_fastest");
+  $("#fastest-name").textContent = fastest ? who(fastest) : t("ov.no_fastest");
   $("#fastest-time").textContent = fastest ? fmtTime(fastest.time_ms) : "";
 }
 
@@ -159,7 +159,8 @@ function renderBoard() {
   for (const row of state.top.slice(0, 10)) {
     list.append(h("li", {},
       h("span.rank", {}, String(row.rank)),
-      h("span.who", {}, h("span.name", {}, row.name), row.unit ? h("span.unit", {}, row.unit) : null),
+      h("span.who", {}, h("span.name", {}, row.name, row.tag ? h("span.tag", {}, ` #${row.tag}`) : null),
+        row.unit ? h("span.unit", {}, row.unit) : null),
       h("span.correct", {}, String(row.correct), h("small", {}, t("ov.col.correct").toLowerCase())),
       h("span.time", {}, fmtTime(row.time_ms))));
   }
@@ -167,12 +168,12 @@ function renderBoard() {
 
 function renderWinner() {
   const w = state.winner;
-  $("#winner-name").textContent = w ? w.name : t("ov.no_winner");
+  $("#winner-name").textContent = w ? who(w) : t("ov.no_winner");
   $("#winner-unit").textContent = w?.unit || "";
   $("#winner-stats").textContent = w ? t("ov.winner_stats", { correct: w.correct, time: fmtTime(w.time_ms) }) : "";
   const runners = clear($("#runners"));
   for (const row of state.top.slice(1, 3)) {
-    runners.append(h("li", {}, h("span.r", {}, `#${row.rank}`), row.name));
+    runners.append(h("li", {}, h("span.r", {}, `#${row.rank}`), who(row)));
   }
 }
 

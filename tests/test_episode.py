@@ -102,7 +102,8 @@ async def test_full_episode_with_50_viewers(server: ServerProc) -> None:
         assert [name_of[s["player"]] for s in results["standings"]] == want_standings
         assert [name_of[q["winner"]["player"]] for q in results["questions"]] == want_fastest
         assert all(len(q["reserves"]) == 3 for q in results["questions"])
-        assert host.get("/api/host/verify").json() == {"episode": "test.ep1", "ok": True, "differences": [], "notes": []}
+        verified = host.get("/api/host/verify").json()
+        assert verified == {"episode": "test.ep1", "ok": True, "differences": [], "notes": []}
 
     # personal standing frames agree with the exported standings
     winner = viewers[int(want_standings[0].split("-")[1])]

@@ -438,7 +438,7 @@ function renderStats() {
   const fastest = (s && s.fastest) || [];
   if (!fastest.length) fl.append(h("li.empty", {}, t("host.fastest.none")));
   for (const p of fastest.slice(0, 5)) {
-    fl.append(h("li", {}, h("b", {}, p.name), p.unit ? h("span.unit", {}, ` · ${p.unit}`) : null, " — ",
+    fl.append(h("li", {}, h("b", {}, p.name), p.tag ? h("span.tag", {}, ` #${p.tag}`) : null, p.unit ? h("span.unit", {}, ` · ${p.unit}`) : null, " — ",
       h("span.time", {}, fmtTime(p.time_ms))));
   }
 }
@@ -505,7 +505,7 @@ function personCells(p) {
   const flags = (p.flags || []).length
     ? h("div.flags", { title: p.flags.join("\n") }, h("span.flag", {}, `⚑ ${t("host.flags")}`), ...p.flags.map((f) => h("div.flag-detail", {}, f)))
     : null;
-  return [h("td", {}, h("b", {}, p.name || ""), flags), h("td", {}, p.full_name || ""), h("td", {}, p.unit || ""),
+  return [h("td", {}, h("b", {}, p.name || ""), p.tag ? h("span.tag", {}, ` #${p.tag}`) : null, flags), h("td", {}, p.full_name || ""), h("td", {}, p.unit || ""),
     h("td.num", {}, p.phone || "")];
 }
 

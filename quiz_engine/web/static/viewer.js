@@ -1,6 +1,6 @@
 // Viewer phone page: join, answer, see the result. Protocol: docs/protocol.md (/ws/viewer).
 // The whole screen is a function of `state`; every frame updates state then calls render().
-import { t, applyI18n, toggleLang, onLangChange, letter, fmtTime, fmtInt } from "./i18n/index.js";
+import { t, applyI18n, toggleLang, onLangChange, letter, fmtTime, fmtInt, who } from "./i18n/index.js";
 import { QuizSocket, SeqTracker, PHASE_FRAMES } from "./js/socket.js";
 import { $, h, clear, show, cssVar } from "./js/dom.js";
 import { applyPhaseFrame } from "./js/phase.js";
@@ -91,7 +91,7 @@ function onWelcome(f) {
   state.joining = false;
   state.joinError = "";
   store.set(TOKEN_KEY, f.token);
-  state.profile = f.profile || state.profile;
+  state.profile = { ...(f.profile || state.profile), tag: f.tag };
   store.set(PROFILE_KEY, JSON.stringify(state.profile));
   render();
 }
@@ -356,7 +356,7 @@ $("#conn-retry").addEventListener("click", () => sock.retry());
 
 function render() {
   document.body.dataset.phase = state.phase;
-  const who = state.joined && state.profile ? t("you.as", { name: state.profile.name }) : "";
+  const who = state.joined && state.profile ? t("you.as", { name: who(state.profile) }) : "";
   $("#me").textContent = who;
 
   wantWake(state.phase === "question" && state.joined);
@@ -494,7 +494,7 @@ function renderQuestion() {
     $("#r-correct").textContent = t("viewer.result.correct_is", { letter: letter(r.correct), text: q.options[r.correct] ?? "" });
     $("#r-time").textContent = mine && mine.time_ms != null ? t("viewer.result.your_time", { time: fmtTime(mine.time_ms) }) : "";
     $("#r-fastest").textContent = r.fastest
-      ? t("viewer.result.fastest", { name: r.fastest.name, time: fmtTime(r.fastest.time_ms) })
+      ? t("viewer.result.fastest", { name: who(r.fastest), time: fmtTime(r.fastest.time_ms) })
       : t("viewer.result.no_fastest");
   }
   renderStanding();
@@ -509,7 +509,7 @@ function renderBoard() {
   const w = finished ? state.winner : null;
   show($("#b-winner"), !!w);
   if (w) {
-    $("#b-winner-name").textContent = w.name;
+    $("#b-winner-name").textContent = who(w);
     $("#b-winner-meta").textContent = [w.unit, t("count.correct", { n: w.correct }), fmtTime(w.time_ms)].filter(Boolean).join(" · ");
   }
   const mineWon = finished && w && state.standing && state.standing.rank === 1;
@@ -519,7 +519,8 @@ function renderBoard() {
   for (const row of state.top.slice(0, 10)) {
     list.append(h("li", {},
       h("span.top-rank", {}, String(row.rank)),
-      h("span.top-name", {}, row.name, row.unit ? h("span.top-unit", {}, row.unit) : null),
+      h("span.top-name", {}, row.name, row.tag ? h("span.tag", {}, ` #${row.tag}`) : null,
+        row.unit ? h("span.top-unit", {}, row.unit) : null),
       h("span.top-score", {}, h("b", {}, t("count.correct", { n: row.correct })), h("span", {}, fmtTime(row.time_ms)))));
   }
   renderStanding();

@@ -54,6 +54,9 @@ export function toggleLang() { setLang(lang === "vi" ? "en" : "vi"); }
 export function onLangChange(fn) { listeners.add(fn); }
 
 /** Option letter for a 0-based index. */
+// A player as the screens name them: display name and the public tag derived from the player
+// id, so two "Lan"s of the same unit are told apart on air and at the prize desk.
+export function who(p) { return p && p.tag ? `${p.name} #${p.tag}` : (p ? p.name : ""); }
 export function letter(i) { return "ABCDEF"[i] ?? String(i + 1); }
 
 /** Response time in seconds with the locale's decimal mark: 1843.2 → "1,84 giây" / "1.84 s". */
