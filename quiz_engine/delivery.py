@@ -20,7 +20,7 @@ from typing import Protocol
 # one opening of a question: (episode, index, release time ms); a re-run is a new opening
 QuestionKey = tuple[str, int, int]
 
-FLUSH_EVERY = 2000  # records per Redis call while the fan-out is still writing
+FLUSH_EVERY = 5000  # records per Redis call while the fan-out is still writing
 
 
 class Joined(Protocol):

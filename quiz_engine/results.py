@@ -29,6 +29,11 @@ def person(profile: dict[str, Any], player: str) -> dict[str, Any]:
     }
 
 
+def shown_name(p: dict[str, Any]) -> str:
+    """The display name as the screens show it, with the public tag (``Lan #K7QM``)."""
+    return f"{p['name']} #{p['tag']}" if p.get("tag") else str(p.get("name", ""))
+
+
 async def episode_results(store: Store, episode: str, one_prize: bool, reserves: int = 3,
                           fast_answer_ms: int = 300, flag_top: int = 20) -> dict[str, Any]:
     """Everything the winners report needs for one episode; ``phase`` is None if it does not exist.

@@ -4,6 +4,8 @@ The audit stream is append-only and written by the answer script itself, so its 
 the arrival order that breaks ties between equal response times, and each entry carries
 the decision (accepted / rejected and why) made at that moment. Phase events (open,
 close, void, reset) are interleaved so a reader sees where the window opened and closed.
+Each accepted answer shows the parts of its time (docs/protocol.md, "Timing"): arrival after
+the release, the delivery allowance and which rule applied.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ async def question_audit(store: Store, episode: str, question: int) -> list[dict
                 accepted=kind == "ans",
                 correct=e.get("c") == "1" if kind == "ans" else None,
                 reason="" if kind == "ans" else e.get("why", ""),
+                after_release_ms=round(int(e["arr"]) / 1000, 3) if "arr" in e else None,
+                allowance_ms=round(int(e["al"]) / 1000, 3) if "al" in e else None,
+                rule=e.get("rule", ""),
             )
         else:
             row.update(by=e.get("by", ""), reason=e.get("why", ""))
@@ -72,7 +77,12 @@ def decision(row: dict[str, Any]) -> str:
 
 
 AUDIT_CSV_COLUMNS = ["redis_time_utc", "event", "arrival_seq", "player", "name", "full_name", "unit", "option",
-                     "time_ms", "decision", "reason", "by", "audit_id"]
+                     "time_ms", "after_release_ms", "allowance_ms", "timing_rule", "decision", "reason", "by",
+                     "audit_id"]
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def audit_csv(rows: list[dict[str, Any]]) -> str:
@@ -84,7 +94,8 @@ def audit_csv(rows: list[dict[str, Any]]) -> str:
         w.writerow([
             r["redis_time"], r["kind"], r.get("seq") or "", r.get("player", ""), r.get("name", ""),
             r.get("full_name", ""), r.get("unit", ""), r.get("option", ""),
-            "" if r.get("time_ms") is None else r["time_ms"], decision(r) if answer else "", r.get("reason", ""),
+            _blank(r.get("time_ms")), _blank(r.get("after_release_ms")), _blank(r.get("allowance_ms")),
+            r.get("rule", ""), decision(r) if answer else "", r.get("reason", ""),
             r.get("by", ""), r["entry"],
         ])
     return buf.getvalue()
@@ -92,7 +103,8 @@ def audit_csv(rows: list[dict[str, Any]]) -> str:
 
 def audit_text(rows: list[dict[str, Any]]) -> str:
     """The table a secretariat shows in a dispute (arrival order, one line per answer)."""
-    head = f"{'arrival':>7}  {'redis time (UTC)':<26} {'player':<14} {'name':<20} {'opt':>3} {'time ms':>10}"
+    head = (f"{'arrival':>7}  {'redis time (UTC)':<26} {'player':<14} {'name':<20} {'opt':>3} {'time ms':>10}"
+            f"  {'timing (after release − allowance)':<36}")
     lines = [f"{head}  decision"]
     n = accepted = 0
     for r in rows:
@@ -106,6 +118,16 @@ def audit_text(rows: list[dict[str, Any]]) -> str:
         seq = "" if r["seq"] is None else str(r["seq"])
         ms = "" if r["time_ms"] is None else f"{r['time_ms']:.1f}"
         lines.append(f"{seq:>7}  {r['redis_time']:<26} {r['player']:<14} {r['name'][:20]:<20} {r['option']:>3} "
-                     f"{ms:>10}  {decision(r)}")
+                     f"{ms:>10}  {_timing(r):<36}  {decision(r)}")
     lines.append(f"{n} answer(s): {accepted} accepted, {n - accepted} rejected")
     return "\n".join(lines) + "\n"
+
+
+def _timing(row: dict[str, Any]) -> str:
+    """How the time was made: 'fan-out: 2013.2 − 4.1' or 'release: 3001.0' ('' if not recorded)."""
+    after, allowance = row.get("after_release_ms"), row.get("allowance_ms")
+    if after is None:
+        return ""
+    if row.get("rule") == "fanout":
+        return f"fan-out: {after:.1f} − {allowance or 0:.1f}"
+    return f"release: {after:.1f}"

@@ -14,6 +14,7 @@ from typing import Any
 
 from quiz_engine.reports import charts
 from quiz_engine.reports.labels import labels
+from quiz_engine.results import shown_name
 
 UNIT_CHART_MAX = 20
 HARD_BELOW = 0.3
@@ -154,7 +155,7 @@ def _question_winner_rows(res: dict[str, Any], lang: str) -> list[str]:
             label = L["winner"] if place == 0 else L["reserve_n"].format(n=place)
             rows.append(
                 f'<tr class="{"win" if place == 0 else ""}"><td></td>{_td(label)}{_td(p["full_name"])}'
-                f'{_td(p["name"])}{_td(p["unit"])}{_nw(p["phone"])}{_td(f.seconds(p["time_ms"]), True)}</tr>'
+                f'{_td(shown_name(p))}{_td(p["unit"])}{_nw(p["phone"])}{_td(f.seconds(p["time_ms"]), True)}</tr>'
             )
     return rows
 
@@ -162,7 +163,7 @@ def _question_winner_rows(res: dict[str, Any], lang: str) -> list[str]:
 def _standing_rows(standings: list[dict[str, Any]], lang: str, with_episodes: bool = False) -> list[str]:
     f = Fmt(lang)
     return [
-        f"<tr{' class=win' if s['rank'] == 1 else ''}>{_td(s['rank'], True)}{_td(s['full_name'])}{_td(s['name'])}"
+        f"<tr{' class=win' if s['rank'] == 1 else ''}>{_td(s['rank'], True)}{_td(s['full_name'])}{_td(shown_name(s))}"
         f"{_td(s['unit'])}{_nw(s['phone'])}{_td(f.int(s['correct']), True)}"
         f"{_td(f.seconds(s['time_ms']), True)}"
         + (_td(s.get("episodes", ""), True) if with_episodes else "")
@@ -194,7 +195,7 @@ def _dq_block(items: list[dict[str, Any]], lang: str, with_episode: bool = False
     head = ([(L["episode"], False)] if with_episode else []) + [
         (L["full_name"], False), (L["name"], False), (L["unit"], False), (L["phone"], False), (L["reason"], False)]
     rows = [
-        "<tr>" + (_td(d["episode"]) if with_episode else "") + f"{_td(d['full_name'])}{_td(d['name'])}"
+        "<tr>" + (_td(d["episode"]) if with_episode else "") + f"{_td(d['full_name'])}{_td(shown_name(d))}"
         f"{_td(d['unit'])}{_nw(d['phone'])}{_td(d['reason'])}</tr>"
         for d in items
     ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from quiz_engine.reports.labels import labels
+from quiz_engine.results import shown_name
 
 Kind = Literal["text", "int", "seconds", "pct"]
 
@@ -34,7 +35,7 @@ def _person_cols(L: dict[str, str]) -> list[tuple[str, Kind]]:
 
 
 def _person(p: dict[str, Any]) -> list[Any]:
-    return [p["full_name"], p["name"], p["unit"], p["phone"]]
+    return [p["full_name"], shown_name(p), p["unit"], p["phone"]]
 
 
 def _question_prizes(episodes: list[dict[str, Any]], L: dict[str, str], with_episode: bool) -> Table:

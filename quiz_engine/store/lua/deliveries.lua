@@ -10,7 +10,8 @@
 -- KEYS: 1 state  2 deliveries(q)  3 audit
 -- ARGV: 1 node boot id  2 question index  3 release_at (ms, the opening)
 --       4 fan-out start (node monotonic µs)  5 lead: fan-out start − release (µs, node's estimate)
---       then pairs: player, allowance µs
+--       6 'player:allowance µs,…' (one argument: packing thousands of arguments cost the node
+--         more CPU than the fan-out it runs beside)
 -- Stored per player: 'boot|start|allowance|lead'. Audit: one 'fan' entry per call listing the
 -- players added ('player:allowance,…').
 local st = redis.call('HMGET', KEYS[1], 'qidx', 'release_at', 'deadline', 'grace', 'cap')
@@ -21,13 +22,13 @@ if now_ms > tonumber(st[3]) + tonumber(st[4] or 0) then return -1 end
 local cap = tonumber(st[5] or 0) * 1000
 local boot, start, lead = ARGV[1], ARGV[4], ARGV[5]
 local added = {}
-for i = 6, #ARGV, 2 do
-  local allowance = tonumber(ARGV[i + 1])
+for player, allowance_s in string.gmatch(ARGV[6], '([^,:]+):(%-?%d+)') do
+  local allowance = tonumber(allowance_s)
   if allowance < 0 then allowance = 0 end
   if allowance > cap then allowance = cap end
   local a = string.format('%d', allowance)
-  if redis.call('HSETNX', KEYS[2], ARGV[i], boot .. '|' .. start .. '|' .. a .. '|' .. lead) == 1 then
-    added[#added + 1] = ARGV[i] .. ':' .. a
+  if redis.call('HSETNX', KEYS[2], player, boot .. '|' .. start .. '|' .. a .. '|' .. lead) == 1 then
+    added[#added + 1] = player .. ':' .. a
   end
 end
 if #added > 0 then
