@@ -4,7 +4,8 @@ Every response time runs from the question's release. When a node releases a que
 writes it to its joined sockets one after another; the sockets written last would lose the
 time of the writes before them. So for each player whose socket was joined when the node
 *started* the fan-out, the node notes how long after that start it wrote to that socket (one
-monotonic clock, capped), and stores it in Redis during the fan-out, first record wins.
+monotonic clock, capped), and the fan-out stores them in Redis as it finishes, first
+record wins (each answer also carries its player's record, in case it overtakes that call).
 
 Nobody else ever gets an allowance: a socket that joins, resumes, reconnects or switches
 node after the fan-out started has none, so reading the question on the stream (or on a
@@ -14,13 +15,11 @@ fed by the fan-out's write callback, never by a snapshot or a join.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from itertools import islice
 from typing import Protocol
 
 # one opening of a question: (episode, index, release time ms); a re-run is a new opening
 QuestionKey = tuple[str, int, int]
-
-FLUSH_EVERY = 5000  # records per Redis call while the fan-out is still writing
 
 
 class Joined(Protocol):
@@ -31,16 +30,18 @@ class Joined(Protocol):
 class Delivery:
     """This node's fan-out of one opening: who was a broadcast recipient, and their allowance."""
 
-    __slots__ = ("allowance", "cap_us", "key", "lead_us", "on_full", "pending", "start_us")
+    __slots__ = ("allowance", "cap_us", "flushed", "key", "lead_us", "start_us")
 
-    def __init__(self, key: QuestionKey, cap_us: int, on_full: Callable[[Delivery], None] | None = None) -> None:
+    def __init__(self, key: QuestionKey, cap_us: int) -> None:
         self.key = key
         self.cap_us = max(0, cap_us)
         self.start_us = -1  # node monotonic µs when the fan-out began (-1: not yet)
         self.lead_us = 0  # fan-out start − release, on the node's estimate of Redis time
-        self.allowance: dict[str, int] = {}  # player -> allowance µs (fixed once set)
-        self.pending: list[tuple[str, int]] = []  # not yet handed to Redis
-        self.on_full = on_full
+        # player -> allowance µs, fixed once set; in insertion order, so the ones after the
+        # first ``flushed`` are those not yet handed to Redis (no per-write list or tuple:
+        # this runs once per socket inside the fan-out loop)
+        self.allowance: dict[str, int] = {}
+        self.flushed = 0
 
     @property
     def started(self) -> bool:
@@ -59,14 +60,13 @@ class Delivery:
         player = conn.player
         if player is None or conn.joined_us > self.start_us or self.start_us < 0 or player in self.allowance:
             return
-        allowance = min(max(0, t_us - self.start_us), self.cap_us)
-        self.allowance[player] = allowance
-        self.pending.append((player, allowance))
-        if len(self.pending) >= FLUSH_EVERY and self.on_full is not None:
-            self.on_full(self)
+        allowance = t_us - self.start_us
+        self.allowance[player] = allowance if allowance < self.cap_us else self.cap_us
 
     def take_pending(self) -> list[tuple[str, int]]:
-        out, self.pending = self.pending, []
+        """The allowances noted since the last call, for Redis."""
+        out = list(islice(self.allowance.items(), self.flushed, None))
+        self.flushed += len(out)
         return out
 
     def record(self, player: str) -> str:

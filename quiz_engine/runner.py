@@ -457,7 +457,7 @@ class Runner:
             key = (ep, idx, v.num("release_at"))
             if self.delivery is None or self.delivery.key != key:
                 # a new opening (next question, re-run, replay after a reset): fresh allowances
-                self.delivery = Delivery(key, v.num("cap") * 1000, on_full=self._record_soon)
+                self.delivery = Delivery(key, v.num("cap") * 1000)
             self._schedule_viewers(viewer_at, frame, delivery=self.delivery)
         else:
             after = self._after_results if personal_standings else None
@@ -645,7 +645,7 @@ class Runner:
                 log.exception("viewer fan-out failed")
 
     def _record_soon(self, delivery: Delivery) -> None:
-        """Hand the allowances noted so far to Redis (called during and at the end of the fan-out)."""
+        """Hand the allowances noted so far to Redis (the fan-out's last step)."""
         entries = delivery.take_pending()
         if entries:
             self._spawn(self._record(delivery, entries))

@@ -182,3 +182,51 @@ def test_host_runs_episode_with_keyboard_overlay_and_viewer_follow(
     csv = host.request.get(server.base + host.locator("#w-csv").get_attribute("href"))
     assert csv.status == 200 and "text/csv" in csv.headers["content-type"]
     assert "Trần Minh Anh" in csv.text()
+
+
+WATCH_TICKS = """([selector, app]) => {
+  window.__ticks = [];
+  const el = document.querySelector(selector);
+  new MutationObserver(() => window.__ticks.push([el.textContent, window[app].clock.now()]))
+    .observe(el, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+def _tick_times(page: Any) -> dict[int, float]:
+    """When (on the page's estimate of the server clock) each displayed second first appeared."""
+    out: dict[int, float] = {}
+    for text, at in page.evaluate("window.__ticks"):
+        if text.strip().isdigit():
+            out.setdefault(int(text), at)
+    return out
+
+
+def test_overlay_counts_in_studio_time_with_a_stream_delay(
+        make_server: Callable[..., ServerProc], open_page: Callable[..., Any]) -> None:
+    """With a 3 s stream delay the overlay shows the question at the open and counts down from
+    there (studio time); the stream shows it 3 s late, so what a viewer sees on air at studio
+    time t + 3 is the overlay's second at t: it must equal the phone's second at t + 3. The
+    overlay says "time's up" when its window ends, while the phones still have 3 s."""
+    server = make_server("--load", "test/short", "--stream-delay", "3", "--grace-ms", "200")
+    overlay = open_page(f"{server.base}/overlay?token={server.overlay_token}", FULL_HD, "overlay-delay")
+    phone = open_page(server.base + "/?lang=en", PHONE, "viewer-studio")
+    phone.fill("#f-name", "Studio")
+    phone.click("#join-submit")
+    expect(phone.locator("#info-title")).to_be_visible()
+    expect(overlay.locator("body")).to_have_attribute("data-scene", "lobby")
+    overlay.evaluate(WATCH_TICKS, ["#ring-num", "__overlay"])
+    phone.evaluate(WATCH_TICKS, ["#q-secs", "__viewer"])
+    assert server.cmd("open", expect=0).status_code == 200
+    expect(overlay.locator("body")).to_have_attribute("data-scene", "question")
+    # studio time O + 5 s: time's up on the overlay while the phones' window is still open
+    expect(overlay.locator("#sc-question .ring-done")).to_be_visible(timeout=LONG)
+    expect(phone.locator("body")).to_have_attribute("data-phase", "question")
+    assert int(phone.locator("#q-secs").inner_text()) >= 1
+    shot(overlay, "overlay-3-times-up-studio", overlay=True)
+    expect(phone.locator("body")).to_have_attribute("data-phase", "closed", timeout=LONG)
+    on_air, on_phone = _tick_times(overlay), _tick_times(phone)
+    common = sorted(set(on_air) & set(on_phone) - {max(on_air)})  # the first value is a render, not a tick
+    assert len(common) >= 3, (on_air, on_phone)
+    for second in common:
+        lag = on_phone[second] - on_air[second]
+        assert abs(lag - 3000) <= 250, (second, lag, on_air, on_phone)
