@@ -356,8 +356,8 @@ $("#conn-retry").addEventListener("click", () => sock.retry());
 
 function render() {
   document.body.dataset.phase = state.phase;
-  const who = state.joined && state.profile ? t("you.as", { name: who(state.profile) }) : "";
-  $("#me").textContent = who;
+  const me = state.joined && state.profile ? t("you.as", { name: who(state.profile) }) : "";
+  $("#me").textContent = me;
 
   wantWake(state.phase === "question" && state.joined);
 
