@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -200,6 +201,11 @@ def test_episode_winners_match_construction(played: Played) -> None:
     assert len(top["standings"]) == 3 and top["standings_total"] == len(res["standings"])
 
 
+def bare(name: str) -> str:
+    """A display name without the public tag the exports add (``v00 #K7QM`` -> ``v00``)."""
+    return re.sub(r" #[34679ACDEFGHJKMNPQRTUVWXY]{4}$", "", name)
+
+
 def test_episode_results_xlsx_has_expected_rows(played: Played) -> None:
     out = played.tmp / "e1.xlsx"
     run = played.cli("results", "season.e1", "--format", "xlsx", "-o", str(out))
@@ -210,12 +216,13 @@ def test_episode_results_xlsx_has_expected_rows(played: Played) -> None:
     assert prizes[0][:4] == ("Câu", "Nội dung", "Vị trí", "Họ và tên")
     assert wb["Giải từng câu"]["A1"].font.b
     assert len(prizes) == 1 + 4 * 3
-    assert prizes[1][2:5] == ("Đoạt giải", "Nguyễn Văn An", "v00")
+    assert prizes[1][2:4] == ("Đoạt giải", "Nguyễn Văn An")
+    assert re.fullmatch(r"v00 #[34679ACDEFGHJKMNPQRTUVWXY]{4}", prizes[1][4])  # display name + public tag
     assert prizes[1][6] == "0912 000 000"
     assert isinstance(prizes[1][7], float) and prizes[1][7] > 0  # seconds, as a number
-    assert [r[4] for r in prizes[1:] if r[2] == "Đoạt giải"] == [w[0] for w in expected_winners("e1", {DQ})]
+    assert [bare(r[4]) for r in prizes[1:] if r[2] == "Đoạt giải"] == [w[0] for w in expected_winners("e1", {DQ})]
     standings = list(wb["Bảng xếp hạng"].iter_rows(values_only=True))
-    assert [r[2] for r in standings[1:]] == expected_standings(["e1"], {DQ})
+    assert [bare(r[2]) for r in standings[1:]] == expected_standings(["e1"], {DQ})
     dq = list(wb["Truất quyền"].iter_rows(values_only=True))
     assert dq[1][0] == "Trần Thị Bình" and dq[1][4] == "Dùng hai thiết bị"
     assert wb["Giải từng câu"].column_dimensions["B"].width > 10
@@ -224,7 +231,7 @@ def test_episode_results_xlsx_has_expected_rows(played: Played) -> None:
         r = host.get("/api/host/reports/results.csv", params={"episode": "season.e1"})
     assert r.headers["content-disposition"] == 'attachment; filename="results-season.e1.csv"'
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert [x["name"] for x in rows if x["section"] == "question" and x["note"].split(";")[0] == "winner"] == [
+    assert [bare(x["name"]) for x in rows if x["section"] == "question" and x["note"].split(";")[0] == "winner"] == [
         "v00", "v02", "v00"]
     assert all("review shared_ip" in x["note"] for x in rows if x["section"] == "question")  # all on 127.0.0.1
     assert played.cli("results", "season.e1").stdout == r.content.decode("utf-8-sig").replace("\r\n", "\n")
