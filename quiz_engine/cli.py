@@ -19,7 +19,7 @@ from quiz_engine import __version__
 from quiz_engine.config import WS_IMPLS, Settings, parse_required
 from quiz_engine.errors import BankError, ConfigError, QuizError, RedisUnavailable
 from quiz_engine.logs import log_config
-from quiz_engine.redis_server import EmbeddedRedis, running_embedded
+from quiz_engine.redis_server import EmbeddedRedis, register_server, running_embedded, running_servers
 from quiz_engine.store.redis_store import Store
 
 log = logging.getLogger("quiz_engine")
@@ -29,16 +29,40 @@ def _redis_dir(data_dir: Path) -> Path:
     return data_dir / "redis"
 
 
+def _data_dir(args: argparse.Namespace) -> Path:
+    """--data-dir, else $QUIZ_DATA_DIR, else ./data (as ``serve`` resolves it)."""
+    given = getattr(args, "data_dir", None)
+    return Path(given) if given is not None else Path(os.environ.get("QUIZ_DATA_DIR") or "data")
+
+
+def _offline_redis_url(args: argparse.Namespace) -> tuple[str | None, Path]:
+    """The Redis an offline command should use, in the README's order: --redis-url, $REDIS_URL,
+    the embedded Redis of a server running on the data directory, else (no --data-dir given)
+    the one server running on this machine; (None, data dir) means start one on the data dir."""
+    data_dir = _data_dir(args)
+    url = args.redis_url or os.environ.get("REDIS_URL") or running_embedded(_redis_dir(data_dir))
+    if url or args.data_dir is not None or os.environ.get("QUIZ_DATA_DIR") or _redis_dir(data_dir).exists():
+        return url, data_dir
+    running = running_servers()
+    if len(running) == 1:
+        print(f"using the running server's Redis ({running[0][1]}, data in {running[0][0]})", file=sys.stderr)
+        return running[0][1], data_dir
+    if len(running) > 1:
+        listing = ", ".join(str(d.parent) for d, _ in running)
+        raise ConfigError(f"several servers are running (data dirs: {listing}); give --data-dir or --redis-url")
+    return None, data_dir
+
+
 @contextlib.asynccontextmanager
 async def _store(args: argparse.Namespace) -> AsyncIterator[Store]:
-    """Redis for offline commands: REDIS_URL, else the running server's embedded Redis,
-    else a temporary embedded one on the same data directory."""
-    url = args.redis_url or running_embedded(_redis_dir(args.data_dir))
+    """Redis for offline commands (see ``_offline_redis_url``); a temporary embedded one on the
+    data directory when no server is running."""
+    url, data_dir = _offline_redis_url(args)
     embedded = None
     if url is None:
-        if not _redis_dir(args.data_dir).exists():
-            raise ConfigError(f"no data in {args.data_dir} (give --data-dir or REDIS_URL)")
-        embedded = EmbeddedRedis(_redis_dir(args.data_dir))
+        if not _redis_dir(data_dir).exists():
+            raise ConfigError(f"no data in {data_dir}: no server is running here; give --data-dir or REDIS_URL")
+        embedded = EmbeddedRedis(_redis_dir(data_dir))
         url = embedded.start()
     store = Store.from_url(url)
     try:
@@ -92,7 +116,9 @@ def _serve(args: argparse.Namespace) -> int:
     from quiz_engine.web.app import create_app
 
     settings = Settings.from_env()
-    settings.host, settings.port, settings.data_dir = args.host, args.port, args.data_dir
+    settings.host, settings.port = args.host, args.port
+    if args.data_dir is not None:  # else $QUIZ_DATA_DIR or ./data (Settings.from_env)
+        settings.data_dir = args.data_dir
     settings.redis_url = args.redis_url or settings.redis_url
     settings.host_token = args.host_token or settings.host_token
     settings.public_url = args.public_url or settings.public_url
@@ -128,11 +154,13 @@ def _serve(args: argparse.Namespace) -> int:
         library.bank(bank).episode(episode)  # fail now, not after start
         settings.autoload = (bank, episode)
     embedded = None
+    registered: Path | None = None
     url = settings.redis_url
     if url is None:
         embedded = EmbeddedRedis(_redis_dir(settings.data_dir))
         url = embedded.start()
         print(f"embedded Redis on 127.0.0.1:{embedded.port}, data in {embedded.data_dir} (AOF)", flush=True)
+        registered = register_server(embedded)  # offline commands from any folder find it
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -167,6 +195,9 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         if embedded is not None:
             embedded.stop()
+        if registered is not None:
+            with contextlib.suppress(OSError):
+                registered.unlink()
     return 0
 
 
@@ -195,9 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common_redis(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--data-dir", type=Path, default=Path("data"), help="data directory of the embedded Redis (default: ./data)"
-        )
+        p.add_argument("--data-dir", type=Path, default=None,
+                       help="data directory of the embedded Redis (default: $QUIZ_DATA_DIR, else ./data)")
         p.add_argument("--redis-url", default=None, help="use this Redis instead (default: $REDIS_URL)")
 
     serve = sub.add_parser(

@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -162,3 +163,41 @@ def running_embedded(data_dir: str | Path) -> str | None:
     finally:
         client.close()
     return None
+
+
+def _registry() -> Path:
+    """Where running servers note their embedded Redis, so offline commands run from any
+    folder (``quiz-engine verify EP``) find it without the same ``--data-dir``."""
+    return Path(tempfile.gettempdir()) / f"quiz-engine-{os.getuid()}" / "servers"
+
+
+def register_server(embedded: EmbeddedRedis) -> Path | None:
+    """Note a serving node's embedded Redis (removed by the node on exit, ignored once dead)."""
+    entry = _registry() / str(embedded.port)
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        entry.write_text(str(embedded.data_dir))
+    except OSError:
+        return None
+    return entry
+
+
+def running_servers() -> list[tuple[Path, str]]:
+    """(data dir, Redis URL) of every live embedded Redis a running server registered."""
+    found: list[tuple[Path, str]] = []
+    try:
+        entries = sorted(_registry().iterdir())
+    except OSError:
+        return found
+    for entry in entries:
+        try:
+            data_dir = Path(entry.read_text().strip())
+        except OSError:
+            continue
+        url = running_embedded(data_dir)
+        if url is None:
+            with contextlib.suppress(OSError):
+                entry.unlink()  # its server is gone
+            continue
+        found.append((data_dir, url))
+    return found

@@ -137,3 +137,56 @@ async def test_embedded_redis_persists_across_restart_and_verify(tmp_path: Path)
 def test_bad_settings_are_refused(args: list[str]) -> None:
     out = run("serve", "--port", str(free_port()), "--bank", str(TEST_BANK), *args)
     assert out.returncode == 2 and "error:" in out.stderr
+
+
+def _cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, cwd=cwd,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env})
+
+
+async def test_offline_commands_find_the_server_from_any_folder_and_honour_redis_url(
+        tmp_path: Path, fresh_redis: str) -> None:
+    """The README's order for offline commands: REDIS_URL, else the running server's embedded
+    Redis — found from any folder, without the same --data-dir — else the data directory.
+    Also: the participation report renders as HTML (it used to crash on a missing --top)."""
+    private_tmp = tmp_path / "tmp"  # the registry of running servers lives under $TMPDIR
+    private_tmp.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    port = free_port()
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--bank", str(TEST_BANK),
+         "--load", "test/ep1", "--host-token", HOST_TOKEN, "--log-level", "warning"],
+        stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=ROOT,  # noqa: SIM115
+        env={"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "TMPDIR": str(private_tmp)})
+    try:
+        deadline = time.monotonic() + 30
+        while "ready" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        viewer = await Client.connect(f"ws://127.0.0.1:{port}/ws/viewer")
+        await viewer.join("Anywhere")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}",
+                          headers={"authorization": f"Bearer {HOST_TOKEN}"}) as host:
+            assert host.post("/api/host/open", json={}).status_code == 200
+            assert (await viewer.answer(0, 1))["ok"]
+            assert host.post("/api/host/close", json={}).status_code == 200
+        await viewer.close()
+        env = {"TMPDIR": str(private_tmp)}
+        found = _cli("verify", "test.ep1", cwd=elsewhere, env=env)
+        assert found.returncode == 0, found.stdout + found.stderr
+        assert "using the running server's Redis" in found.stderr
+        html = _cli("participation", "test.ep1", "--format", "html", "-o", str(tmp_path / "p.html"),
+                    cwd=elsewhere, env=env)
+        assert html.returncode == 0, html.stderr
+        assert "<html" in (tmp_path / "p.html").read_text().lower()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    # REDIS_URL is honoured by offline commands (here: a Redis without that episode)
+    via_url = _cli("verify", "test.ep1", cwd=elsewhere, env={"REDIS_URL": fresh_redis, "TMPDIR": str(private_tmp)})
+    assert via_url.returncode == 1 and "does not exist" in via_url.stdout, via_url.stdout + via_url.stderr
+    # nothing running, no data here: a clear message, not a stack trace
+    nothing = _cli("verify", "test.ep1", cwd=elsewhere, env={"TMPDIR": str(private_tmp)})
+    assert nothing.returncode != 0 and "no server is running" in (nothing.stdout + nothing.stderr)

@@ -22,7 +22,7 @@ HTML_TOP_DEFAULT = 20
 def _emit(data: dict[str, Any], args: argparse.Namespace) -> int:
     """Write a report: -o FILE, else stdout for csv/json, else a file named after the report."""
     fmt = args.format
-    if fmt == "html" and args.top is None:
+    if fmt == "html" and "standings" in data and getattr(args, "top", None) is None:  # results only
         data = limit_top(data, HTML_TOP_DEFAULT)
     payload = render(data, fmt, lang=args.lang)
     out = args.output
