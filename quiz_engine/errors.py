@@ -10,6 +10,7 @@ catch one type and still tell the cases apart:
 - :class:`ProtocolError` — a client frame that cannot be decoded or is malformed; carries a
   wire error code from :mod:`quiz_engine.protocol.codes`.
 - :class:`AuthError` — a missing, wrong or forged token.
+- :class:`RateLimited` — too many wrong host tokens from one address (HTTP 429).
 - :class:`NotFound` — an episode, question or player id that does not exist.
 """
 
@@ -74,6 +75,10 @@ class ProtocolError(QuizError):
 
 class AuthError(QuizError):
     """Missing, wrong or forged credentials."""
+
+
+class RateLimited(AuthError):
+    """Too many wrong credentials from one address in a minute."""
 
 
 class NotFound(QuizError):

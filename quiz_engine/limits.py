@@ -7,6 +7,7 @@ NAT address share an IP, so the defaults are generous and configurable.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -73,3 +74,38 @@ class ConnCounter:
             self.counts.pop(ip, None)
         else:
             self.counts[ip] = n
+
+
+class AuthGuard:
+    """Throttles host-token guessing per client address, on every way in (HTTP API, login,
+    host socket), without letting anyone who shares the host's address lock the panel.
+
+    Only *failures* spend the address's allowance (``failures`` per minute, as a burst). Past
+    it, a wrong token is answered 429, and every attempt from that address — right or wrong —
+    is answered one at a time, ``pause_s`` apart: a guesser gets one try a second, while the
+    host with the right token still gets in (a second later).
+    """
+
+    def __init__(self, failures: int = 10, pause_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._failures = PerIp(failures / 60, failures, clock=clock)
+        self.pause_s = pause_s
+        self._blocked: OrderedDict[str, asyncio.Lock] = OrderedDict()
+
+    async def pace(self, ip: str) -> None:
+        """Wait our turn if this address is over its allowance (call before checking a token)."""
+        lock = self._blocked.get(ip)
+        if lock is None:
+            return
+        async with lock:
+            await asyncio.sleep(self.pause_s)
+
+    def failed(self, ip: str) -> bool:
+        """Record a wrong token; False once the address is over its allowance (answer 429)."""
+        if self._failures.take(ip):
+            self._blocked.pop(ip, None)
+            return True
+        if ip not in self._blocked:
+            self._blocked[ip] = asyncio.Lock()
+            if len(self._blocked) > 10_000:
+                self._blocked.popitem(last=False)
+        return False

@@ -7,7 +7,6 @@ host and the organisers only, never for the overlay or viewers."""
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -110,9 +109,15 @@ async def episode_results(store: Store, episode: str, one_prize: bool, reserves:
 
 
 def results_csv(results: dict[str, Any]) -> str:
-    """Two tables in one CSV: question winners (with reserves), then the standings."""
+    """Two tables in one CSV: question winners (with reserves), then the standings.
+
+    Cells go through :func:`quiz_engine.reports.safe.csv_cell`, so a name like ``=cmd|...``
+    is not run as a formula by the spreadsheet that opens the file."""
+    # imported here: quiz_engine.reports imports this module, a top-level import would be circular
+    from quiz_engine.reports.safe import csv_writer
+
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csv_writer(buf)
     w.writerow(
         [
             "section",

@@ -33,7 +33,7 @@ from quiz_engine.game.standings import Standing, question_winners, rank_standing
 from quiz_engine.hub import Conn, Hub, Role
 from quiz_engine.ingest import AnswerIngest
 from quiz_engine.library import BankLibrary, episode_key, episode_meta, question_public, question_spec
-from quiz_engine.limits import ConnCounter, PerIp
+from quiz_engine.limits import AuthGuard, ConnCounter, PerIp
 from quiz_engine.protocol import server_frames as F
 from quiz_engine.protocol.codec import Prepared
 from quiz_engine.protocol.codes import (
@@ -128,7 +128,7 @@ class Runner:
         self.other_nodes: dict[str, int] = {}  # connection counts of the other live nodes
         self.ip_conns = ConnCounter(settings.max_conns_per_ip)
         self.ip_joins = PerIp(settings.joins_per_ip_per_s, settings.join_burst_per_ip)
-        self.login_failures = PerIp(10 / 60, 10)  # host logins: 10 tries, then 1 per 6 s
+        self.auth_guard = AuthGuard()  # wrong host tokens per address: API, login and host socket
         self.incidents: list[dict[str, Any]] = []  # Redis outages seen by any node (from Redis)
         self._outage: dict[str, Any] | None = None  # the outage this node is in, if any
 

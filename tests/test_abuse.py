@@ -1,4 +1,4 @@
-# ruff: noqa: ASYNC212 - blocking httpx calls against the server under test, on purpose
+
 """Abuse limits, authentication and origin checks on a real server.
 
 Limits (one test each): per-socket message rate, per-IP join rate, frame size, name length
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import time
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -27,11 +28,17 @@ from tests.conftest import HOST_TOKEN, ServerProc
 
 
 async def refused_status(url: str, **kwargs: Any) -> int | None:
-    """The HTTP status of a refused WebSocket handshake (None if it was accepted)."""
+    """How a WebSocket is refused: the HTTP status of a refused handshake, or the close code
+    of a socket the server accepts and closes at once (docs/protocol.md, "Close codes": a
+    browser can read a close code, never a handshake status); None if it stays open."""
     try:
         ws = await websockets.connect(url, open_timeout=10, **kwargs)
     except websockets.InvalidStatus as exc:
         return exc.response.status_code
+    try:
+        await asyncio.wait_for(ws.recv(), 10)  # an accepted socket starts with 'hello'
+    except websockets.ConnectionClosed:
+        return ws.close_code
     await ws.close()
     return None
 
@@ -163,18 +170,19 @@ async def test_host_api_and_socket_refuse_missing_wrong_and_replayed(server: Ser
     for bad in ("Bearer nope-nope-nope", f"Bearer {HOST_TOKEN}x", f"Bearer {server.overlay_token}", HOST_TOKEN,
                 f"Basic {HOST_TOKEN}", "Bearer  x", f"bearer {HOST_TOKEN[:-1]}"):
         assert httpx.get(state, headers={"authorization": bad}).status_code == 401, bad
-        assert httpx.post(f"{base}/api/host/open", headers={"authorization": bad}).status_code == 401, bad
     assert httpx.get(state, headers={"authorization": f"Bearer {HOST_TOKEN}"}).status_code == 200
     # host socket: missing / wrong / overlay token refused at the handshake
-    assert await refused_status(f"{server.ws}/ws/host") == 403
-    assert await refused_status(f"{server.ws}/ws/host", additional_headers={"Authorization": "Bearer wrong"}) == 403
+    assert await refused_status(f"{server.ws}/ws/host") == 4001
+    assert await refused_status(f"{server.ws}/ws/host", additional_headers={"Authorization": "Bearer wrong"}) == 4001
     assert await refused_status(f"{server.ws}/ws/host",
-                                additional_headers={"Authorization": f"Bearer {server.overlay_token}"}) == 403
-    assert await refused_status(f"{server.ws}/ws/host?token={HOST_TOKEN}") == 403  # not a way in
+                                additional_headers={"Authorization": f"Bearer {server.overlay_token}"}) == 4001
+    assert await refused_status(f"{server.ws}/ws/host?token={HOST_TOKEN}") == 4001  # not a way in
     assert await refused_status(f"{server.ws}/ws/host",
                                 additional_headers={"Authorization": f"Bearer {HOST_TOKEN}"}) is None
 
-    # session cookie + CSRF
+
+async def test_host_session_cookie_csrf_and_replay(server: ServerProc) -> None:
+    base = server.base
     with httpx.Client(base_url=base) as panel:
         assert panel.post("/api/host/login", json={"token": "wrong-token-0000"}).status_code == 401
         login = panel.post("/api/host/login", json={"token": HOST_TOKEN})
@@ -195,7 +203,7 @@ async def test_host_api_and_socket_refuse_missing_wrong_and_replayed(server: Ser
         assert replay.get("/api/host/state").status_code == 401
         assert replay.post("/api/host/close", headers={"x-csrf-token": csrf}).status_code == 401
         assert replay.get("/api/host/session").status_code == 401
-    assert await refused_status(f"{server.ws}/ws/host", additional_headers=cookie_header) == 403
+    assert await refused_status(f"{server.ws}/ws/host", additional_headers=cookie_header) == 4001
     # a forged cookie (right shape, never issued) is refused too
     with httpx.Client(base_url=base, cookies={"qe_host": cookie[:-4] + "AAAA"}) as forged:
         assert forged.get("/api/host/state").status_code == 401
@@ -206,10 +214,30 @@ async def test_host_api_and_socket_refuse_missing_wrong_and_replayed(server: Ser
         assert host.get("/api/host/state").json()["phase"] == "question"
 
 
+async def test_token_guessing_is_throttled_everywhere_but_the_right_token_gets_in(server: ServerProc) -> None:
+    """Ten wrong host tokens a minute from one address, by any way in (API bearer, login form,
+    host socket), then 429 / close 4009 for wrong ones; the right token still works (a second
+    later), so nobody who shares the host's address can lock the panel."""
+    base = server.base
+    wrong = {"authorization": "Bearer guess-guess-guess"}
+    codes = [httpx.get(f"{base}/api/host/state", headers=wrong).status_code for _ in range(10)]
+    assert codes == [401] * 10
+    assert httpx.get(f"{base}/api/host/state", headers=wrong).status_code == 429
+    assert httpx.post(f"{base}/api/host/open", headers=wrong).status_code == 429
+    assert httpx.post(f"{base}/api/host/login", json={"token": "guess-login-0000"}).status_code == 429
+    assert await refused_status(f"{server.ws}/ws/host", additional_headers=wrong) == 4009
+    started = time.monotonic()
+    right = {"authorization": f"Bearer {HOST_TOKEN}"}
+    assert httpx.get(f"{base}/api/host/state", headers=right).status_code == 200
+    assert time.monotonic() - started >= 0.9  # paced: one attempt a second from this address
+    assert httpx.post(f"{base}/api/host/login", json={"token": HOST_TOKEN}).status_code == 200
+    assert await refused_status(f"{server.ws}/ws/host", additional_headers=right) is None
+
+
 async def test_overlay_token_cannot_command(server: ServerProc) -> None:
-    assert await refused_status(f"{server.ws}/ws/overlay") == 403
-    assert await refused_status(f"{server.ws}/ws/overlay?token=wrong") == 403
-    assert await refused_status(f"{server.ws}/ws/overlay?token={HOST_TOKEN}") == 403
+    assert await refused_status(f"{server.ws}/ws/overlay") == 4001
+    assert await refused_status(f"{server.ws}/ws/overlay?token=wrong") == 4001
+    assert await refused_status(f"{server.ws}/ws/overlay?token={HOST_TOKEN}") == 4001
     overlay = await Client.connect(f"{server.ws}/ws/overlay?token={server.overlay_token}")
     await overlay.expect("snapshot")
     for frame in ({"type": "answer", "question": 0, "option": 1}, {"type": "join", "name": "Overlay"},
@@ -281,7 +309,7 @@ async def test_tokens_never_appear_in_logs(make_server: Callable[..., ServerProc
     httpx.get(f"{server.base}/api/host/state", headers={"authorization": "Bearer wrong-token-here"})
     overlay = await Client.connect(f"{server.ws}/ws/overlay?token={overlay_token}")
     bad_overlay = await refused_status(f"{server.ws}/ws/overlay?token={overlay_token}x")
-    assert bad_overlay == 403
+    assert bad_overlay == 4001
     v = await Client.connect(f"{server.ws}/ws/viewer")
     await v.join("Logged")
     assert v.token
@@ -327,7 +355,7 @@ async def test_origin_check_on_every_handshake(make_server: Callable[..., Server
     accepted = [None, f"http://127.0.0.1:{port}", f"https://127.0.0.1:{port}"]
     for path, kwargs in endpoints:
         for origin in refused:
-            assert await refused_status(f"{server.ws}{path}", origin=origin, **kwargs) == 403, (path, origin)
+            assert await refused_status(f"{server.ws}{path}", origin=origin, **kwargs) == 4003, (path, origin)
         for origin in accepted:
             extra = {"origin": origin} if origin else {}
             assert await refused_status(f"{server.ws}{path}", **extra, **kwargs) is None, (path, origin)
@@ -339,7 +367,7 @@ async def test_origin_check_on_every_handshake(make_server: Callable[..., Server
     assert await refused_status(url) is None
     for origin in ("https://quiz.example.org.evil.example", "http://quiz.example.org", "https://evil.example",
                    "null", "https://quiz.example.org:444"):
-        assert await refused_status(url, origin=origin) == 403, origin
+        assert await refused_status(url, origin=origin) == 4003, origin
     assert await refused_status(url, origin=f"http://127.0.0.1:{listed.port}") is None  # its own host still
 
 

@@ -366,8 +366,17 @@ async def test_redis_sigkill_mid_question(tmp_path: Path) -> None:
                 assert ack["ok"]
                 acked[c.player] = ack
 
+            panel = httpx.Client(base_url=server.base, timeout=15)  # the host panel: a session cookie
+            csrf = panel.post("/api/host/login", json={"token": server.host_token}).json()["csrf"]
             rds.kill()  # SIGKILL; the AOF was written (not necessarily fsynced) before each reply
             down_at = time.monotonic()
+            # the panel's cookie-authenticated calls get 503 (try again), never a 500
+            assert panel.get("/api/host/state").status_code == 503
+            assert panel.get("/api/host/session").status_code == 503
+            assert panel.post("/api/host/close", headers={"x-csrf-token": csrf}).status_code == 503
+            assert panel.get("/api/host/reports/results.xlsx", params={"episode": EP}).status_code == 503
+            assert panel.post("/api/host/login", json={"token": server.host_token}).status_code == 503
+            panel.close()
             # while Redis is down: a clear "try again", never a false acknowledgement
             for c in clients[5:]:
                 ack = await c.answer(0, 2)

@@ -24,6 +24,13 @@ PROFILE_FIELDS: Final = ("name", "full_name", "unit", "phone")
 # Zero-width, bidi controls, BOM and other invisible format characters (Unicode "Cf"),
 # plus control characters ("Cc"): stripped so names cannot spoof or hide text.
 _PHONE_RE: Final = re.compile(r"^\+?[0-9][0-9 .\-]{5,18}[0-9]$")
+# Characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone surrogates, U+FFFE, U+FFFF): one
+# of them in a name would make every .xlsx export unreadable, so a join carrying one is refused
+XML_FORBIDDEN_RE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Categorised as letters (Lo) or a symbol, yet rendered empty: Hangul fillers and the braille blank
+BLANK_LOOKING: Final = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# fields shown to people as "who this is": must contain something visible (docs/protocol.md, join)
+_NEEDS_VISIBLE: Final = ("name", "full_name")
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,15 @@ def clean_text(value: str, max_chars: int) -> str:
     return value[:max_chars].strip()
 
 
+def has_visible(value: str) -> bool:
+    """True if ``value`` has a letter or digit that renders (Unicode L* or N*, minus the fillers).
+
+    A name made only of fillers, combining marks or symbols like U+FFFC looks blank on
+    screen, so it could stand in for anyone; it is refused at join.
+    """
+    return any(unicodedata.category(ch)[0] in "LN" and ch not in BLANK_LOOKING for ch in value)
+
+
 def _int(frame: dict[str, Any], key: str, lo: int, hi: int) -> int:
     value = frame.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -101,9 +117,14 @@ def parse_profile(frame: dict[str, Any], required: tuple[str, ...]) -> dict[str,
             raise ProtocolError(E_BAD_FIELD, f"'{key}' must be a string")
         if len(raw) > caps[key] * 4:
             raise ProtocolError(E_BAD_FIELD, f"'{key}' is too long (max {caps[key]} characters)")
+        if bad := XML_FORBIDDEN_RE.search(raw):
+            raise ProtocolError(E_BAD_FIELD, f"'{key}' contains a character that is not allowed "
+                                             f"(U+{ord(bad.group()):04X})")
         value = clean_text(raw, caps[key])
         if not value:
             raise ProtocolError(E_BAD_FIELD, f"'{key}' is empty after removing invisible characters")
+        if key in _NEEDS_VISIBLE and not has_visible(value):
+            raise ProtocolError(E_BAD_FIELD, f"'{key}' needs at least one visible letter or digit")
         if key == "phone" and not _PHONE_RE.match(value):
             raise ProtocolError(E_BAD_FIELD, "'phone' must be digits, optionally with +, spaces or dashes")
         profile[key] = value

@@ -10,11 +10,11 @@ the release, the delivery allowance and which rule applied.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Any
 
+from quiz_engine.reports.safe import csv_writer
 from quiz_engine.store.redis_store import Store
 
 PHASE_EVENTS = ("open", "close", "void")
@@ -86,8 +86,9 @@ def _blank(value: Any) -> Any:
 
 
 def audit_csv(rows: list[dict[str, Any]]) -> str:
+    """The dispute table as CSV; names and reasons are neutralised like every report cell."""
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csv_writer(buf)  # formula-safe cells (reports/safe.py)
     w.writerow(AUDIT_CSV_COLUMNS)
     for r in rows:
         answer = r["kind"] in ("ans", "rej")

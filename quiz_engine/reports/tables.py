@@ -6,12 +6,12 @@ can never disagree about what a section contains.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from quiz_engine.reports.labels import labels
+from quiz_engine.reports.safe import csv_writer
 from quiz_engine.results import shown_name
 
 Kind = Literal["text", "int", "seconds", "pct"]
@@ -172,7 +172,7 @@ def season_results_csv(results: dict[str, Any]) -> str:
     every episode), ``standings`` (per episode) and ``disqualified``.
     """
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csv_writer(buf)  # formula-safe cells (reports/safe.py)
     w.writerow(SEASON_CSV_COLUMNS)
 
     def person(p: dict[str, Any]) -> list[Any]:
@@ -209,7 +209,7 @@ def participation_csv(report: dict[str, Any]) -> str:
     """Participation as tidy rows (section, episode, item, label, metric, value): one number
     per row, so a spreadsheet pivot table or a script can regroup it any way."""
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csv_writer(buf)  # formula-safe cells (reports/safe.py)
     w.writerow(PARTICIPATION_CSV_COLUMNS)
     season = report.get("kind") == "season_participation"
     for metric, value in report["summary"].items():

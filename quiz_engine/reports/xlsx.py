@@ -2,7 +2,8 @@
 
 Times are stored as numbers (seconds, 3 decimals) and rates as fractions with a percent
 format, so the secretariat can sort and sum them in Excel; text stays text (a phone number
-keeps its leading zero).
+keeps its leading zero), and every string is written as a string cell through
+:func:`quiz_engine.reports.safe.text_cell`: a name such as ``=HYPERLINK(...)`` is never a formula.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from quiz_engine.reports.safe import text_cell, xml_text
 from quiz_engine.reports.tables import Table
 
 _FORMATS = {"int": "#,##0", "seconds": "0.000", "pct": "0.0%", "text": "@"}
@@ -38,25 +40,29 @@ def workbook_bytes(tables: Sequence[Table], title: str = "") -> bytes:
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
     if title:
-        wb.properties.title = title
+        wb.properties.title = xml_text(title)
     used: set[str] = set()
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="EDF2F7")
     for table in tables:
         ws = wb.create_sheet(_sheet_name(table.name, used))
-        ws.append([h for h, _ in table.columns])
-        for cell in ws[1]:
+        for c, (header, _) in enumerate(table.columns, start=1):
+            cell = ws.cell(row=1, column=c)
+            text_cell(cell, header)  # a column can be named after an episode id
             cell.font = bold
             cell.fill = fill
             cell.alignment = Alignment(vertical="center", wrap_text=True)
-        for row in table.rows:
-            ws.append(row)
         widths = [len(h) for h, _ in table.columns]
         for r, row in enumerate(table.rows, start=2):
             for c, (value, (_, kind)) in enumerate(zip(row, table.columns, strict=True), start=1):
                 cell = ws.cell(row=r, column=c)
-                if kind != "text" or isinstance(value, str):
-                    cell.number_format = _FORMATS[kind] if not isinstance(value, str) else "@"
+                if isinstance(value, str):
+                    text_cell(cell, value)  # never a formula, whoever typed it
+                    cell.number_format = "@"
+                else:
+                    cell.value = value
+                    if kind != "text":
+                        cell.number_format = _FORMATS[kind]
                 widths[c - 1] = max(widths[c - 1], len(str(value)) if value is not None else 0)
         for c, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(c)].width = min(MAX_WIDTH, max(6, w + 2))

@@ -13,6 +13,7 @@ HOST_TOKEN = "qe:host_token"
 NODES = "qe:nodes"  # hash: node id -> "viewers|overlays|hosts|expires_ms"
 EVENTS = "qe:events"  # pub/sub channel between nodes
 INCIDENTS = "qe:incidents"  # list: Redis outages recorded by nodes, newest first
+HOST_SESSION = "qe:host_session:"  # + session id: a logged-in host panel (with a TTL)
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,19 @@ class Store:
         raw = await self.r.hgetall(K.EPISODES)
         return {k: orjson.loads(v) for k, v in raw.items()}
 
+    # --- host sessions ------------------------------------------------------------------
+    @redis_guard
+    async def start_session(self, session: str, ttl_s: int) -> None:
+        await self.r.set(K.HOST_SESSION + session, "1", ex=ttl_s)
+
+    @redis_guard
+    async def session_exists(self, session: str) -> bool:
+        return bool(await self.r.exists(K.HOST_SESSION + session))
+
+    @redis_guard
+    async def end_session(self, session: str) -> None:
+        await self.r.delete(K.HOST_SESSION + session)
+
     # --- players ----------------------------------------------------------------------
     @redis_guard
     async def add_player(self, player: str, profile: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection, Request
 
-from quiz_engine.errors import AuthError
+from quiz_engine.errors import AuthError, RateLimited
 from quiz_engine.tokens import csrf_token, same
 
 if TYPE_CHECKING:
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "qe_host"
 CSRF_HEADER = "x-csrf-token"
 SESSION_TTL_S = 12 * 3600
-_SESSION_KEY = "qe:host_session:"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -31,19 +30,47 @@ async def new_session(runner: Runner) -> tuple[str, str]:
     """(cookie value, csrf token) for a freshly logged-in host; the session lives in Redis
     so any node accepts it and logout revokes it everywhere (a replayed cookie is refused)."""
     session = secrets.token_urlsafe(32)
-    await runner.store.r.set(_SESSION_KEY + session, "1", ex=SESSION_TTL_S)
+    await runner.store.start_session(session, SESSION_TTL_S)
     return session, csrf_token(runner.secret, session)
 
 
 async def end_session(runner: Runner, session: str) -> None:
-    await runner.store.r.delete(_SESSION_KEY + session)
+    await runner.store.end_session(session)
+
+
+def peer(conn: HTTPConnection) -> str:
+    """The client address the per-address limits count (the trusted proxy's forwarded one)."""
+    return conn.client.host if conn.client else "?"
 
 
 async def host_session(conn: HTTPConnection, runner: Runner) -> str | None:
+    """The session id of a logged-in host panel, or None. A cookie that names no live session
+    counts as a wrong credential for the address (see :class:`~quiz_engine.limits.AuthGuard`)."""
     value = conn.cookies.get(SESSION_COOKIE, "")
-    if not value or len(value) > 100:
+    if not value:
         return None
-    return value if await runner.store.r.exists(_SESSION_KEY + value) else None
+    ip = peer(conn)
+    await runner.auth_guard.pace(ip)
+    if len(value) <= 100 and await runner.store.session_exists(value):
+        return value
+    if not runner.auth_guard.failed(ip):
+        raise RateLimited("too many wrong host tokens from your address; wait a minute")
+    return None
+
+
+async def check_bearer(conn: HTTPConnection, runner: Runner) -> bool | None:
+    """True/False for a right/wrong ``Authorization: Bearer`` token, None if there is none.
+    A wrong one spends the address's allowance; past it this raises RateLimited."""
+    auth = conn.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        return None
+    ip = peer(conn)
+    await runner.auth_guard.pace(ip)
+    if same(auth[7:].strip(), runner.host_token):
+        return True
+    if not runner.auth_guard.failed(ip):
+        raise RateLimited("too many wrong host tokens from your address; wait a minute")
+    return False
 
 
 async def authenticate_host(request: Request, runner: Runner, *, mutating: bool) -> str:
@@ -53,9 +80,9 @@ async def authenticate_host(request: Request, runner: Runner, *, mutating: bool)
     defence; cookie sessions must echo the CSRF token in a header on every POST, which a
     cross-site form cannot do (and SameSite=Strict keeps the cookie off cross-site posts).
     """
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        if same(auth[7:].strip(), runner.host_token):
+    bearer = await check_bearer(request, runner)
+    if bearer is not None:
+        if bearer:
             return "bearer"
         raise AuthError("wrong host token")
     session = await host_session(request, runner)

@@ -15,7 +15,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from quiz_engine import metrics
 from quiz_engine.clock import mono_us
-from quiz_engine.errors import AuthError, ProtocolError, RedisUnavailable
+from quiz_engine.errors import AuthError, ProtocolError, RateLimited, RedisUnavailable
 from quiz_engine.hub import Conn, Role
 from quiz_engine.limits import TokenBucket
 from quiz_engine.protocol import server_frames as F
@@ -34,8 +34,7 @@ from quiz_engine.protocol.codes import (
 )
 from quiz_engine.protocol.frames import Answer, Join, Ping, Resume, Sync, parse_client_frame
 from quiz_engine.runner import Runner
-from quiz_engine.tokens import same
-from quiz_engine.web.security import host_session, origin_allowed, public_origin
+from quiz_engine.web.security import check_bearer, host_session, origin_allowed, public_origin
 
 log = logging.getLogger("quiz_engine.web")
 
@@ -65,9 +64,17 @@ def client_ip(ws: WebSocket) -> str:
     return ws.client.host if ws.client else "?"
 
 
+async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
+    """Accept, then close with ``code``: a browser cannot read the HTTP status of a refused
+    handshake, only a close code, so a page can tell "wrong token" (4001) from "origin
+    refused" (4003) and stop reconnecting. Nothing is sent before the close."""
+    await ws.accept()
+    await ws.close(code, reason)
+
+
 async def _accept(ws: WebSocket, runner: Runner, role: Role) -> Conn | None:
     if not origin_allowed(ws, runner.settings.allowed_origins, public_origin(runner.settings.public_url)):
-        await ws.close(CLOSE_FORBIDDEN)  # before accept: the handshake is refused with 403
+        await _refuse(ws, CLOSE_FORBIDDEN, "origin not allowed")
         return None
     subprotocol = pick_subprotocol(list(ws.scope.get("subprotocols", [])))
     ip = client_ip(ws)
@@ -257,7 +264,7 @@ async def _read_only_loop(ws: WebSocket, runner: Runner, conn: Conn) -> None:
 async def overlay_endpoint(ws: WebSocket) -> None:
     runner: Runner = ws.app.state.runner
     if not runner.check_overlay_token(ws.query_params.get("token", "")):
-        await ws.close(CLOSE_AUTH)
+        await _refuse(ws, CLOSE_AUTH, "wrong display token")
         return
     conn = await _accept(ws, runner, Role.OVERLAY)
     if conn is not None:
@@ -266,15 +273,16 @@ async def overlay_endpoint(ws: WebSocket) -> None:
 
 async def host_endpoint(ws: WebSocket) -> None:
     runner: Runner = ws.app.state.runner
-    bearer = ws.headers.get("authorization", "")
-    ok = bearer.lower().startswith("bearer ") and same(bearer[7:].strip(), runner.host_token)
+    try:
+        ok = await check_bearer(ws, runner) or await host_session(ws, runner) is not None
+    except RateLimited:
+        await _refuse(ws, CLOSE_POLICY, "too many wrong host tokens; wait a minute")
+        return
+    except RedisUnavailable:
+        await _refuse(ws, CLOSE_TRY_AGAIN, "service unavailable, try again")
+        return
     if not ok:
-        try:
-            ok = await host_session(ws, runner) is not None
-        except RedisUnavailable:
-            ok = False
-    if not ok:
-        await ws.close(CLOSE_AUTH)
+        await _refuse(ws, CLOSE_AUTH, "host token required")
         return
     conn = await _accept(ws, runner, Role.HOST)
     if conn is not None:
