@@ -27,6 +27,7 @@ from quiz_engine.protocol.codes import CLOSE_RESTART
 from quiz_engine.runner import Runner
 from quiz_engine.store.redis_store import Store
 from quiz_engine.web import host_api
+from quiz_engine.web.bodylimit import BodyLimit
 from quiz_engine.web.security import CSP
 from quiz_engine.web.sockets import host_endpoint, overlay_endpoint, viewer_endpoint
 
@@ -208,4 +209,5 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
     app = QuizApp(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)  # outermost: a large body is refused before anything reads it
     return app

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 import redis.exceptions as rexc
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -54,11 +54,13 @@ def _error(status: int, code: str, message: str) -> Response:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    """The JSON object of a POST (bodies are bounded before this by ``bodylimit.BodyLimit``)."""
+    try:
+        raw = await request.body()
+    except ClientDisconnect:
+        raise ProtocolError("bad_frame", "the client went away before its request body arrived") from None
     if not raw:
         return {}
-    if len(raw) > 16384:
-        raise ProtocolError("bad_field", "request body too large")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
