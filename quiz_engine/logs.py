@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 _TOKEN_RE = re.compile(r"((?:token|csrf)=)[^&\s\"']+", re.IGNORECASE)
@@ -69,3 +71,24 @@ def log_config(level: str, fmt: str) -> dict[str, Any]:
             "quiz_engine": {"handlers": ["main"], "level": level.upper(), "propagate": False},
         },
     }
+
+
+class Summarised:
+    """One short log line per ``period_s`` for a kind of client misbehaviour, with the count
+    of the ones not logged: a hostile client can make a node log one line a minute, not one
+    traceback per frame (a log flood is an attack on the disk and on whoever reads the logs)."""
+
+    def __init__(self, logger: logging.Logger, message: str, period_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.logger, self.message, self.period_s, self.clock = logger, message, period_s, clock
+        self.next_at = 0.0
+        self.suppressed = 0
+
+    def __call__(self, detail: str = "") -> None:
+        now = self.clock()
+        if now < self.next_at:
+            self.suppressed += 1
+            return
+        more = f" ({self.suppressed} more since the last line)" if self.suppressed else ""
+        self.logger.warning("%s%s%s", self.message, f": {detail}" if detail else "", more)
+        self.next_at, self.suppressed = now + self.period_s, 0

@@ -384,3 +384,19 @@ def test_env_limits_are_validated() -> None:
         out = subprocess.run([sys.executable, "-m", "quiz_engine", "serve", "--port", "1", "--bank", str(TEST_BANK)],
                              capture_output=True, text=True, timeout=60, cwd=ROOT, env={**os.environ, **env})
         assert out.returncode == 2 and "error:" in out.stderr, (env, out.stderr)
+
+
+def test_bad_clients_cannot_flood_the_log(server: ServerProc) -> None:
+    """100 sockets each sending an invalid UTF-8 text frame: each is closed with 1007, and the
+    log gets one summarised line, not an ERROR with two tracebacks per frame."""
+    from tests.test_wsframes import RawViewer, _frame
+
+    for _ in range(100):
+        v = RawViewer(server.port)
+        v.send_in_pieces(_frame(b"\xff\xfe{}"), [])
+        v.wait_for(lambda fs: any(op == 0x8 for op, _ in fs))
+        v.s.close()
+    time.sleep(0.5)
+    log = server.log()
+    assert "Traceback" not in log and "ERROR" not in log, log[-2000:]
+    assert log.count("invalid UTF-8") <= 2, log[-2000:]

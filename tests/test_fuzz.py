@@ -367,7 +367,7 @@ def test_host_api_fuzz(make_server: Callable[..., ServerProc], tmp_path: Path) -
     call()
     # oversized bodies: refused, not a crash
     big = client.post("/api/host/open", content=b"{" + b" " * 1_000_000 + b"}")
-    assert big.status_code == 400
+    assert big.status_code == 413 and big.json()["error"] == "request_too_large"
     assert httpx.get(f"{server.base}/healthz").status_code == 200
     assert client.get("/api/host/verify").json()["ok"]
     client.close()
