@@ -136,6 +136,10 @@ def _serve(args: argparse.Namespace) -> int:
         settings.allowed_origins = tuple(args.allowed_origin)
     if args.one_prize:
         settings.one_prize_per_person = True
+    if args.trusted_proxy:
+        settings.trusted_proxies = tuple(args.trusted_proxy)
+    if args.allowed_host:
+        settings.allowed_hosts = tuple(args.allowed_host)
     settings.demo = args.demo
     settings.validate()
     if args.workers < 1:
@@ -146,6 +150,8 @@ def _serve(args: argparse.Namespace) -> int:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    if args.demo:
+        settings.banks = _with_demo_bank(settings.banks)
     library = BankLibrary(settings.banks)
     if args.demo and not args.load:
         args.load = "demo-en/demo"
@@ -161,8 +167,14 @@ def _serve(args: argparse.Namespace) -> int:
         url = embedded.start()
         print(f"embedded Redis on 127.0.0.1:{embedded.port}, data in {embedded.data_dir} (AOF)", flush=True)
         registered = register_server(embedded)  # offline commands from any folder find it
+    from quiz_engine.web.frontdoor import Protocols
+
     common: dict[str, Any] = {
         "host": settings.host,
+        "http": Protocols(settings),  # request-head deadline and caps before uvicorn's HTTP parser
+        # X-Forwarded-For/-Proto only from the configured proxies (uvicorn trusts 127.0.0.1 by default)
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": ",".join(settings.trusted_proxies) or "127.0.0.1",
         "port": settings.port,
         "ws": WS_IMPLS[settings.ws_impl],
         "loop": settings.loop,
@@ -199,6 +211,17 @@ def _serve(args: argparse.Namespace) -> int:
             with contextlib.suppress(OSError):
                 registered.unlink()
     return 0
+
+
+def _with_demo_bank(banks: list[Path]) -> list[Path]:
+    """``--demo`` works from any folder: the bank folders that exist, plus the packaged demo
+    bank unless one of them already has it (the default ./question_banks of a checkout does)."""
+    from quiz_engine.assets import DEMO_BANK_FILE, demo_bank
+
+    present = [b for b in banks if b.exists() or b != Path("question_banks")]  # only the default may be absent
+    if any(b.name == DEMO_BANK_FILE or (b / DEMO_BANK_FILE).is_file() for b in present):
+        return present
+    return [*present, demo_bank()]
 
 
 KERNEL_SNDBUF = 64 * 1024
@@ -252,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cap of the delivery allowance for the fan-out's write order (default 1000)")
     serve.add_argument("--require", help="comma list of required join fields: full_name,unit,phone")
     serve.add_argument("--allowed-origin", action="append", help="allowed WebSocket Origin (repeatable)")
+    serve.add_argument("--trusted-proxy", action="append", metavar="ADDR",
+                       help="reverse proxy (address or network) whose X-Forwarded-For is believed (repeatable; "
+                       "default $QUIZ_TRUSTED_PROXIES, else none)")
+    serve.add_argument("--allowed-host", action="append", metavar="NAME",
+                       help="Host name this server answers to besides --public-url's, localhost and IP addresses "
+                       "(repeatable; * for any; default $QUIZ_ALLOWED_HOSTS)")
     serve.add_argument("--one-prize", action="store_true", help="one question prize per person per episode")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--log-format", default="text", choices=["text", "json"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -49,6 +50,13 @@ class Settings:
     required_fields: tuple[str, ...] = ()
     one_prize_per_person: bool = False
     allowed_origins: tuple[str, ...] = ()  # empty: same host only (plus no Origin header)
+    # proxies whose X-Forwarded-For/-Proto are believed; empty: the headers are ignored
+    trusted_proxies: tuple[str, ...] = ()
+    # Host names served (besides the public URL's, localhost, IP literals, this machine's name)
+    allowed_hosts: tuple[str, ...] = ()
+    header_timeout_s: float = 10.0  # a request head must arrive within this of the connect
+    max_pending: int = 2048  # connections whose request head has not arrived yet, per node
+    max_pending_per_ip: int = 256  # the same, per client address (trusted proxies exempt)
     max_buffer_bytes: int = 256 * 1024
     max_conns_per_ip: int = 1000  # per node; 0 = unlimited (offices share one NAT address)
     joins_per_ip_per_s: float = 2.0  # sustained joins per client IP per node
@@ -79,6 +87,12 @@ class Settings:
             s.required_fields = parse_required(os.environ["QUIZ_REQUIRED_FIELDS"])
         if os.environ.get("QUIZ_ALLOWED_ORIGINS"):
             s.allowed_origins = tuple(o.strip() for o in os.environ["QUIZ_ALLOWED_ORIGINS"].split(",") if o.strip())
+        for name, attr in (("QUIZ_TRUSTED_PROXIES", "trusted_proxies"), ("QUIZ_ALLOWED_HOSTS", "allowed_hosts")):
+            if os.environ.get(name):
+                setattr(s, attr, tuple(v.strip() for v in os.environ[name].split(",") if v.strip()))
+        s.header_timeout_s = _env_float("QUIZ_HEADER_TIMEOUT", s.header_timeout_s)
+        s.max_pending = int(_env_float("QUIZ_MAX_PENDING", s.max_pending))
+        s.max_pending_per_ip = int(_env_float("QUIZ_MAX_PENDING_PER_IP", s.max_pending_per_ip))
         # abuse limits (per node; see README "Configuration")
         s.max_conns_per_ip = int(_env_float("QUIZ_MAX_CONNS_PER_IP", s.max_conns_per_ip))
         s.joins_per_ip_per_s = _env_float("QUIZ_JOIN_RATE", s.joins_per_ip_per_s)
@@ -100,7 +114,7 @@ class Settings:
         data = json.loads(raw)
         data["data_dir"] = Path(data["data_dir"])
         data["banks"] = [Path(b) for b in data["banks"]]
-        for key in ("required_fields", "allowed_origins"):
+        for key in ("required_fields", "allowed_origins", "trusted_proxies", "allowed_hosts"):
             data[key] = tuple(data[key])
         if data.get("autoload"):
             data["autoload"] = tuple(data["autoload"])
@@ -123,8 +137,28 @@ class Settings:
             raise ConfigError(f"QUIZ_FANOUT_THREADS must be between 1 and 16, got {self.fanout_threads}")
         if self.loop not in LOOPS:
             raise ConfigError(f"QUIZ_LOOP must be one of {', '.join(LOOPS)}, got {self.loop!r}")
+        if not 0.5 <= self.header_timeout_s <= 120:
+            raise ConfigError(f"QUIZ_HEADER_TIMEOUT must be between 0.5 and 120 seconds, got {self.header_timeout_s}")
+        if self.max_pending < 1 or self.max_pending_per_ip < 1:
+            raise ConfigError("QUIZ_MAX_PENDING and QUIZ_MAX_PENDING_PER_IP must be at least 1")
+        for proxy in self.trusted_proxies:
+            _check_network(proxy)
+        for name in self.allowed_hosts:
+            if name != "*" and (not name or any(c in name for c in "/: ")):
+                raise ConfigError(f"allowed host {name!r} must be a bare host name (no scheme, port or path), or *")
         if self.host_token is not None and len(self.host_token) < 12:
             raise ConfigError("the host token must be at least 12 characters long")
+
+
+def _check_network(value: str) -> None:
+    """A trusted proxy is an address or network (uvicorn's forwarded_allow_ips syntax), or *."""
+    if value == "*":
+        return
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ConfigError(f"trusted proxy {value!r} is not an IP address or network "
+                          "(e.g. 127.0.0.1, 10.0.0.0/8)") from None
 
 
 def parse_required(raw: str) -> tuple[str, ...]:

@@ -32,6 +32,11 @@ FANOUT_PER_CONN = Gauge("quiz_fanout_us_per_connection", "Last fan-out: microsec
                         multiprocess_mode="max")
 SLOW_CONSUMERS = Counter("quiz_slow_consumer_disconnects_total", "Sockets cut off for not reading")
 PROTOCOL_ERRORS = Counter("quiz_protocol_errors_total", "Client frames refused", ["code"])
+FRONT_DOOR_REFUSED = Counter(
+    "quiz_front_door_refused_total",
+    "Connections closed before their first request head (timeout, too_large, busy)",
+    ["reason"],
+)
 GC_BETWEEN_QUESTIONS = Histogram("quiz_gc_between_questions_seconds",
                                  "Full garbage collections between questions (the heap is frozen while one is open)",
                                  buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0))

@@ -19,16 +19,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from quiz_engine import metrics
+from quiz_engine.assets import overlay_dir
 from quiz_engine.config import Settings
 from quiz_engine.errors import RedisUnavailable
 from quiz_engine.hub import Hub
 from quiz_engine.library import BankLibrary
-from quiz_engine.protocol.codes import CLOSE_RESTART
+from quiz_engine.protocol.codes import CLOSE_FORBIDDEN, CLOSE_RESTART
 from quiz_engine.runner import Runner
 from quiz_engine.store.redis_store import Store
 from quiz_engine.web import host_api
 from quiz_engine.web.bodylimit import BodyLimit
-from quiz_engine.web.security import CSP
+from quiz_engine.web.security import CSP, HostCheck
 from quiz_engine.web.sockets import host_endpoint, overlay_endpoint, viewer_endpoint
 
 log = logging.getLogger("quiz_engine.web")
@@ -45,7 +46,14 @@ class QuizApp(Starlette):
     headers are for HTTP, the endpoint catches its own errors).
     """
 
+    host_check: HostCheck | None = None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.host_check is not None and scope["type"] in ("http", "websocket"):
+            host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+            if not self.host_check(host):
+                await _wrong_host(scope, receive, send, host)
+                return
         if scope["type"] == "websocket" and scope["path"] == "/ws/viewer":
             scope["app"] = self
             await viewer_endpoint(WebSocket(scope, receive, send))
@@ -53,12 +61,15 @@ class QuizApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def overlay_dir() -> Path:
-    """The top-level ``overlay/`` folder (override with QUIZ_OVERLAY_DIR)."""
-    explicit = os.environ.get("QUIZ_OVERLAY_DIR")
-    if explicit:
-        return Path(explicit)
-    return Path(__file__).resolve().parents[2] / "overlay"
+async def _wrong_host(scope: Scope, receive: Receive, send: Send, host: str) -> None:
+    """400 for a page or API call, close 4003 for a socket (as for a refused origin)."""
+    if scope["type"] == "websocket":
+        ws = WebSocket(scope, receive, send)
+        await ws.accept()
+        await ws.close(CLOSE_FORBIDDEN, "host not allowed")
+        return
+    text = f"this server does not answer to the host {host[:100]!r}; see --allowed-host\n"
+    await PlainTextResponse(text, status_code=400)(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -207,6 +218,7 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
         Mount("/overlay-assets", StaticFiles(directory=overlay_dir(), check_dir=False), name="overlay-assets"),
     ]
     app = QuizApp(routes=routes, lifespan=lifespan)
+    app.host_check = HostCheck(settings.allowed_hosts, settings.public_url)
     app.state.settings = settings
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)  # outermost: a large body is refused before anything reads it

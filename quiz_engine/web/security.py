@@ -3,7 +3,9 @@ cookie + CSRF header), WebSocket origin checks and the Content-Security-Policy."
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
+import socket
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -91,6 +93,40 @@ async def authenticate_host(request: Request, runner: Runner, *, mutating: bool)
     if mutating and not same(request.headers.get(CSRF_HEADER, ""), csrf_token(runner.secret, session)):
         raise AuthError("missing or wrong CSRF token")
     return "session"
+
+
+class HostCheck:
+    """Which ``Host`` headers this server answers to (DNS rebinding: a hostile page whose name
+    resolves to this server must not be served, nor pass the same-host origin check).
+
+    Always: the public URL's host, localhost and IP literals (a LAN show by address); plus
+    this machine's own name and ``--allowed-host`` names; ``*`` allows any. Ports are ignored.
+    """
+
+    def __init__(self, allowed: tuple[str, ...], public_url: str | None) -> None:
+        self.any = "*" in allowed
+        names = {n.lower().rstrip(".") for n in allowed if n != "*"}
+        names |= {"localhost", socket.gethostname().lower()}
+        if public_url and urlsplit(public_url).hostname:
+            names.add(str(urlsplit(public_url).hostname).lower())
+        self.names = frozenset(names)
+
+    def __call__(self, host: str) -> bool:
+        if self.any:
+            return True
+        name = host.lower()
+        if name.startswith("["):  # [v6]:port
+            name = name[1 : name.find("]")] if "]" in name else name
+        elif name.count(":") == 1:
+            name = name.split(":", 1)[0]
+        name = name.rstrip(".")
+        if name in self.names or name.endswith(".localhost"):
+            return True
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
 
 
 def public_origin(public_url: str | None) -> tuple[str, ...]:
