@@ -55,8 +55,8 @@ class Settings:
     # Host names served (besides the public URL's, localhost, IP literals, this machine's name)
     allowed_hosts: tuple[str, ...] = ()
     header_timeout_s: float = 10.0  # a request head must arrive within this of the connect
-    max_pending: int = 2048  # connections whose request head has not arrived yet, per node
-    max_pending_per_ip: int = 256  # the same, per client address (trusted proxies exempt)
+    max_pending: int = 2048  # connections still without a request head 1 s after connecting, per node
+    max_pending_per_ip: int = 64  # the same, per client address (trusted proxies exempt)
     max_buffer_bytes: int = 256 * 1024
     max_conns_per_ip: int = 1000  # per node; 0 = unlimited (offices share one NAT address)
     joins_per_ip_per_s: float = 2.0  # sustained joins per client IP per node

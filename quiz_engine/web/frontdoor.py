@@ -10,8 +10,12 @@ through it. Until then it enforces, on public asyncio APIs only:
 
 - a deadline for the head (``QUIZ_HEADER_TIMEOUT``, default 10 s from the connect): 408;
 - a size cap for the head (64 KiB; the parsers behind have tighter limits of their own): 431;
-- caps on connections still waiting, per node and per client address: 503 at once.
-  Trusted proxies are exempt from the per-address cap (every viewer arrives from them).
+- caps on *slow* connections — still without a head a second after the connect — per node
+  and per client address: past them a connection is answered 503 the moment it turns slow.
+  A crowd connecting at once (a QR code on screen, an office behind one NAT address, a busy
+  event loop that has not read the heads yet) is never refused by these caps; only
+  connections that hold a descriptor without sending count. Trusted proxies are exempt
+  from the per-address cap (every viewer arrives from them).
 
 Later requests on a kept-alive HTTP connection are uvicorn's (its keep-alive timeout); the
 pages and API are a handful of requests per client, the sockets one upgrade each.
@@ -70,13 +74,17 @@ class Trusted:
         return any(address in network for network in self.networks)
 
 
+SLOW_AFTER_S = 1.0
+
+
 class Door:
-    """What every connection of one node shares: the limits and who is waiting."""
+    """What every connection of one node shares: the limits and the slow connections."""
 
     def __init__(
         self, *, timeout_s: float, max_pending: int, max_pending_per_ip: int, trusted: tuple[str, ...] = ()
     ) -> None:
         self.timeout_s = timeout_s
+        self.slow_after_s = min(SLOW_AFTER_S, timeout_s)
         self.max_pending = max_pending
         self.max_pending_per_ip = max_pending_per_ip
         self.trusted = Trusted(trusted)
@@ -127,7 +135,7 @@ class Protocols:
 
 
 class FrontDoor(asyncio.Protocol):
-    __slots__ = ("buffer", "door", "inner", "ip", "timer", "transport")
+    __slots__ = ("buffer", "door", "inner", "ip", "slow", "timer", "transport")
 
     def __init__(self, door: Door, inner: Callable[[], asyncio.Protocol]) -> None:
         self.door = door
@@ -136,16 +144,23 @@ class FrontDoor(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.ip = ""
+        self.slow = False  # counted in the door's caps
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         peer = self.transport.get_extra_info("peername")
         self.ip = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        self.timer = asyncio.get_running_loop().call_later(self.door.slow_after_s, self._turned_slow)
+
+    def _turned_slow(self) -> None:
         if not self.door.admit(self.ip):
+            self.timer = None
             metrics.FRONT_DOOR_REFUSED.labels("busy").inc()
-            self._refuse(BUSY, counted=False)
+            self._refuse(BUSY)
             return
-        self.timer = asyncio.get_running_loop().call_later(self.door.timeout_s, self._expire)
+        self.slow = True
+        wait = self.door.timeout_s - self.door.slow_after_s
+        self.timer = asyncio.get_running_loop().call_later(wait, self._expire)
 
     def data_received(self, data: bytes) -> None:
         if self.timer is None:  # already refused
@@ -168,16 +183,17 @@ class FrontDoor(asyncio.Protocol):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+        if self.slow:
+            self.slow = False
             self.door.leave(self.ip)
 
     def _expire(self) -> None:
         metrics.FRONT_DOOR_REFUSED.labels("timeout").inc()
         self._refuse(REQUEST_TIMEOUT)
 
-    def _refuse(self, response: bytes, *, counted: bool = True) -> None:
+    def _refuse(self, response: bytes) -> None:
         _refused(self.ip)
-        if counted:
-            self._settle()
+        self._settle()
         assert self.transport is not None
         if not self.transport.is_closing():
             self.transport.write(response)
