@@ -109,7 +109,6 @@ class Door:
             del self.per_ip[ip]
 
 
-
 class Protocols:
     """The protocol factory given to uvicorn as ``http``: uvicorn calls it with the keyword
     arguments of its own HTTP protocol class (``http_protocol_class``). Picklable (``serve
@@ -154,9 +153,7 @@ class FrontDoor(asyncio.Protocol):
 
     def _turned_slow(self) -> None:
         if not self.door.admit(self.ip):
-            self.timer = None
-            metrics.FRONT_DOOR_REFUSED.labels("busy").inc()
-            self._refuse(BUSY)
+            self._refuse("busy", BUSY)
             return
         self.slow = True
         wait = self.door.timeout_s - self.door.slow_after_s
@@ -170,8 +167,7 @@ class FrontDoor(asyncio.Protocol):
         if self.buffer.find(END_OF_HEAD, start) >= 0:
             self._hand_over()
         elif len(self.buffer) > MAX_HEAD_BYTES:
-            metrics.FRONT_DOOR_REFUSED.labels("too_large").inc()
-            self._refuse(HEAD_TOO_LARGE)
+            self._refuse("too_large", HEAD_TOO_LARGE)
 
     def eof_received(self) -> bool | None:
         return None  # the transport closes itself; connection_lost settles the count
@@ -188,10 +184,10 @@ class FrontDoor(asyncio.Protocol):
             self.door.leave(self.ip)
 
     def _expire(self) -> None:
-        metrics.FRONT_DOOR_REFUSED.labels("timeout").inc()
-        self._refuse(REQUEST_TIMEOUT)
+        self._refuse("timeout", REQUEST_TIMEOUT)
 
-    def _refuse(self, response: bytes) -> None:
+    def _refuse(self, reason: str, response: bytes) -> None:
+        metrics.FRONT_DOOR_REFUSED.labels(reason).inc()
         _refused(self.ip)
         self._settle()
         assert self.transport is not None
