@@ -7,7 +7,6 @@ carries them inside the package as ``quiz_engine/overlay`` and ``quiz_engine/dem
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -20,9 +19,8 @@ def _either(installed: str, checkout: str) -> Path:
 
 
 def overlay_dir() -> Path:
-    """The overlay page's folder (override with QUIZ_OVERLAY_DIR)."""
-    explicit = os.environ.get("QUIZ_OVERLAY_DIR")
-    return Path(explicit) if explicit else _either("overlay", "overlay")
+    """The overlay page's folder."""
+    return _either("overlay", "overlay")
 
 
 def demo_bank() -> Path:

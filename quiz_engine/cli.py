@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import shutil
 import signal
 import socket
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from quiz_engine import __version__
-from quiz_engine.config import WS_IMPLS, Settings, parse_required
+from quiz_engine.config import DEFAULT_BANKS, add_arguments, cli_layer, env_layer, env_only, merge
 from quiz_engine.errors import BankError, ConfigError, QuizError, RedisUnavailable
 from quiz_engine.logs import log_config
 from quiz_engine.redis_server import EmbeddedRedis, register_server, running_embedded, running_servers
@@ -29,19 +28,19 @@ def _redis_dir(data_dir: Path) -> Path:
     return data_dir / "redis"
 
 
-def _data_dir(args: argparse.Namespace) -> Path:
-    """--data-dir, else $QUIZ_DATA_DIR, else ./data (as ``serve`` resolves it)."""
-    given = getattr(args, "data_dir", None)
-    return Path(given) if given is not None else Path(os.environ.get("QUIZ_DATA_DIR") or "data")
+OFFLINE_SETTINGS = ("data_dir", "redis_url")  # the settings offline commands take (same flags, same env)
 
 
 def _offline_redis_url(args: argparse.Namespace) -> tuple[str | None, Path]:
     """The Redis an offline command should use, in the README's order: --redis-url, $REDIS_URL,
-    the embedded Redis of a server running on the data directory, else (no --data-dir given)
-    the one server running on this machine; (None, data dir) means start one on the data dir."""
-    data_dir = _data_dir(args)
-    url = args.redis_url or os.environ.get("REDIS_URL") or running_embedded(_redis_dir(data_dir))
-    if url or args.data_dir is not None or os.environ.get("QUIZ_DATA_DIR") or _redis_dir(data_dir).exists():
+    the embedded Redis of a server running on the data directory, else (no data directory given
+    by flag or env) the one server running on this machine; (None, data dir) means start one on
+    the data dir."""
+    given = {**env_layer(os.environ, OFFLINE_SETTINGS), **cli_layer(args, OFFLINE_SETTINGS)}
+    settings = merge(given)
+    data_dir = settings.data_dir
+    url = settings.redis_url or running_embedded(_redis_dir(data_dir))
+    if url or "data_dir" in given or _redis_dir(data_dir).exists():
         return url, data_dir
     running = running_servers()
     if len(running) == 1:
@@ -111,54 +110,20 @@ async def _audit(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from quiz_engine import metrics
     from quiz_engine.library import BankLibrary
-    from quiz_engine.protocol.codec import MAX_FRAME_BYTES
     from quiz_engine.web.app import create_app
 
-    settings = Settings.from_env()
-    settings.host, settings.port = args.host, args.port
-    if args.data_dir is not None:  # else $QUIZ_DATA_DIR or ./data (Settings.from_env)
-        settings.data_dir = args.data_dir
-    settings.redis_url = args.redis_url or settings.redis_url
-    settings.host_token = args.host_token or settings.host_token
-    settings.public_url = args.public_url or settings.public_url
-    if args.stream_delay is not None:
-        settings.stream_delay_s = args.stream_delay
-    if args.grace_ms is not None:
-        settings.grace_ms = args.grace_ms
-    if args.max_allowance_ms is not None:
-        settings.max_allowance_ms = args.max_allowance_ms
-    if args.bank:
-        settings.banks = [Path(b) for b in args.bank]
-    if args.require is not None:
-        settings.required_fields = parse_required(args.require)
-    if args.allowed_origin:
-        settings.allowed_origins = tuple(args.allowed_origin)
-    if args.one_prize:
-        settings.one_prize_per_person = True
-    if args.trusted_proxy:
-        settings.trusted_proxies = tuple(args.trusted_proxy)
-    if args.allowed_host:
-        settings.allowed_hosts = tuple(args.allowed_host)
-    settings.demo = args.demo
-    settings.validate()
-    if args.workers < 1:
-        raise ConfigError("--workers must be at least 1")
-    if args.workers > 1:
-        # one metrics file per worker, summed by /metrics (prometheus-client multiprocess mode)
-        metrics_dir = settings.data_dir.resolve() / "metrics"
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        metrics_dir.mkdir(parents=True)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    if args.demo:
+    settings = merge(env_layer(os.environ), cli_layer(args))  # defaults < environment < flags
+    if settings.workers > 1:
+        metrics.share_across_workers(settings.data_dir.resolve() / "metrics")
+    if settings.demo:
         settings.banks = _with_demo_bank(settings.banks)
+        settings.autoload = settings.autoload or ("demo-en", "demo")
     library = BankLibrary(settings.banks)
-    if args.demo and not args.load:
-        args.load = "demo-en/demo"
-    if args.load:
-        bank, _, episode = args.load.partition("/")
+    if settings.autoload:
+        bank, episode = settings.autoload
         library.bank(bank).episode(episode)  # fail now, not after start
-        settings.autoload = (bank, episode)
     embedded = None
     registered: Path | None = None
     url = settings.redis_url
@@ -168,6 +133,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"embedded Redis on 127.0.0.1:{embedded.port}, data in {embedded.data_dir} (AOF)", flush=True)
         registered = register_server(embedded)  # offline commands from any folder find it
     from quiz_engine.web.frontdoor import Protocols
+    from quiz_engine.web.wsserver import KeptAliveUpgrade
 
     common: dict[str, Any] = {
         "host": settings.host,
@@ -176,30 +142,28 @@ def _serve(args: argparse.Namespace) -> int:
         "proxy_headers": bool(settings.trusted_proxies),
         "forwarded_allow_ips": ",".join(settings.trusted_proxies) or "127.0.0.1",
         "port": settings.port,
-        "ws": WS_IMPLS[settings.ws_impl],
+        # the front door hands WebSockets to web/wsserver.py; an upgrade on a kept-alive
+        # connection (a proxy's upstream pool) reaches it through uvicorn's ws class
+        "ws": KeptAliveUpgrade,
         "loop": settings.loop,
-        "ws_max_size": MAX_FRAME_BYTES,
-        "ws_per_message_deflate": False,
-        # protocol-level keepalive: every ping costs CPU on every socket, so not too often
-        "ws_ping_interval": 60,
-        "ws_ping_timeout": 30,
         "lifespan": "on",
-        "log_level": args.log_level,
+        "log_level": settings.log_level,
         "timeout_graceful_shutdown": 5,
         "backlog": 4096,
-        "log_config": log_config(args.log_level, args.log_format),
+        "log_config": log_config(settings.log_level, settings.log_format),
     }
     # uvicorn re-raises SIGTERM after its graceful shutdown; make that a clean exit so the
     # embedded Redis below is always shut down (and its AOF fsynced) too.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        if args.workers > 1:
+        if settings.workers > 1:
             # N processes share one listening socket; each is a full node on the same Redis.
             from uvicorn.supervisors import Multiprocess
 
             os.environ["QUIZ_SETTINGS_JSON"] = settings.to_json()
             os.environ["QUIZ_WORKER_REDIS_URL"] = url
-            config = uvicorn.Config("quiz_engine.web.app:app_from_env", factory=True, workers=args.workers, **common)
+            config = uvicorn.Config("quiz_engine.web.app:app_from_env", factory=True, workers=settings.workers,
+                                   **common)
             Multiprocess(config, sockets=[_listen(config)]).run()
         else:
             config = uvicorn.Config(create_app(settings, url, library), **common)
@@ -218,7 +182,7 @@ def _with_demo_bank(banks: list[Path]) -> list[Path]:
     bank unless one of them already has it (the default ./question_banks of a checkout does)."""
     from quiz_engine.assets import DEMO_BANK_FILE, demo_bank
 
-    present = [b for b in banks if b.exists() or b != Path("question_banks")]  # only the default may be absent
+    present = [b for b in banks if b.exists() or b not in DEFAULT_BANKS]  # only the default may be absent
     if any(b.name == DEMO_BANK_FILE or (b / DEMO_BANK_FILE).is_file() for b in present):
         return present
     return [*present, demo_bank()]
@@ -249,9 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common_redis(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data-dir", type=Path, default=None,
-                       help="data directory of the embedded Redis (default: $QUIZ_DATA_DIR, else ./data)")
-        p.add_argument("--redis-url", default=None, help="use this Redis instead (default: $REDIS_URL)")
+        add_arguments(p, OFFLINE_SETTINGS)
 
     serve = sub.add_parser(
         "serve",
@@ -260,33 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Run a server node. Without --redis-url/REDIS_URL it starts an embedded redis-server "
             "with AOF persistence in DATA_DIR/redis and stops it on exit."
         ),
+        epilog="Also read from the environment (README, Configuration): " + ", ".join(env_only()) + ".",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    common_redis(serve)
-    serve.add_argument("--bank", action="append", help="bank file or folder (repeatable; default ./question_banks)")
-    serve.add_argument("--load", metavar="BANK/EPISODE", help="load this episode at start if none is loaded")
-    serve.add_argument("--demo", action="store_true", help="load the demo episode (demo-en/demo) at start")
-    serve.add_argument("--host-token", help="host token (default $QUIZ_HOST_TOKEN, else generated and printed)")
-    serve.add_argument("--public-url", help="base URL viewers use, for printed links and the QR code")
-    serve.add_argument("--stream-delay", type=float, help="seconds between overlay and phones (default 0)")
-    serve.add_argument("--grace-ms", type=int, help="grace after the deadline for frames in flight (default 500)")
-    serve.add_argument("--max-allowance-ms", type=int,
-                       help="cap of the delivery allowance for the fan-out's write order (default 1000)")
-    serve.add_argument("--require", help="comma list of required join fields: full_name,unit,phone")
-    serve.add_argument("--allowed-origin", action="append", help="allowed WebSocket Origin (repeatable)")
-    serve.add_argument("--trusted-proxy", action="append", metavar="ADDR",
-                       help="reverse proxy (address or network) whose X-Forwarded-For is believed (repeatable; "
-                       "default $QUIZ_TRUSTED_PROXIES, else none)")
-    serve.add_argument("--allowed-host", action="append", metavar="NAME",
-                       help="Host name this server answers to besides --public-url's, localhost and IP addresses "
-                       "(repeatable; * for any; default $QUIZ_ALLOWED_HOSTS)")
-    serve.add_argument("--one-prize", action="store_true", help="one question prize per person per episode")
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    serve.add_argument("--log-format", default="text", choices=["text", "json"],
-                       help="json: one JSON object per line, for log shippers (default text)")
-    serve.add_argument("--workers", type=int, default=1,
-                       help="run N server processes on this host sharing the port (one per core)")
+    add_arguments(serve)  # every flag from quiz_engine.config's declarations
     serve.set_defaults(func=_serve)
 
     from quiz_engine.reports.cli import add_report_arguments, add_report_commands

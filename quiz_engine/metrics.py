@@ -1,20 +1,22 @@
 """Prometheus metrics for ops during a show (``GET /metrics``).
 
-With several worker processes (``serve --workers N``) the parent sets
-``PROMETHEUS_MULTIPROC_DIR`` before the workers start; prometheus-client then keeps one
-file per process and ``/metrics`` (served by any worker) sums them, so the numbers are
-for the whole host, not for whichever worker answered the scrape.
+With several worker processes (``serve --workers N``) the parent calls
+:func:`share_across_workers` before the workers start; prometheus-client then keeps one file
+per process and ``/metrics`` (served by any worker) sums them, so the numbers are for the whole
+host, not for whichever worker answered the scrape. The engine reads its configuration only
+through :mod:`quiz_engine.config`; whether this process is in multiprocess mode is asked of
+prometheus-client, which decided it when it was imported.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client import multiprocess as mp
-
-MULTIPROC = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -49,17 +51,27 @@ RELEASE_LAG = Histogram("quiz_release_lag_seconds",
 REDIS_UP = Gauge("quiz_redis_up", "1 when this node reaches Redis", multiprocess_mode="min")
 
 
+def share_across_workers(directory: Path) -> None:
+    """Put the worker processes started after this call in prometheus-client's multiprocess mode,
+    with a fresh ``directory`` for their files. prometheus-client takes it only from the
+    environment, at import, so it is set for the children; this process stays as it is."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
+def multiprocess() -> bool:
+    """Whether this process records into the shared files (prometheus-client chose its value
+    class at import from the environment ``share_across_workers`` set for it)."""
+    return values.ValueClass is not values.MutexValue
+
+
 def render() -> bytes:
-    if MULTIPROC:
+    if multiprocess():
         registry = CollectorRegistry()
         mp.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
     return generate_latest()
-
-
-def process_exited(pid: int) -> None:
-    if MULTIPROC:
-        mp.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 _OUTCOMES: dict[str, Any] = {}

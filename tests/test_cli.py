@@ -139,6 +139,21 @@ def test_bad_settings_are_refused(args: list[str]) -> None:
     assert out.returncode == 2 and "error:" in out.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--grace-ms", "9000"], {}, "error: --grace-ms must be between 0 and 5000, got 9000"),
+        ([], {"QUIZ_GRACE_MS": "abc"}, "error: QUIZ_GRACE_MS='abc' is not a number"),
+        (["--workers", "0"], {}, "error: --workers must be between 1 and 256, got 0"),
+        # an absent flag leaves the environment's value in force (here: out of range)
+        (["--grace-ms", "100"], {"QUIZ_STREAM_DELAY": "500"}, "error: QUIZ_STREAM_DELAY must be between 0 and 120"),
+    ],
+)
+def test_bad_settings_name_their_source(args: list[str], env: dict[str, str], message: str) -> None:
+    out = _cli("serve", "--port", str(free_port()), "--bank", str(TEST_BANK), *args, cwd=ROOT, env=env)
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+
+
 def _cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=60, cwd=cwd,
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env})

@@ -36,6 +36,7 @@ import httpx
 import pytest
 
 from quiz_engine.cli import build_parser
+from quiz_engine.config import load
 from quiz_engine.protocol.codes import CLOSE_POLICY
 from quiz_engine.redis_server import free_port
 from tests.client import Client
@@ -329,12 +330,12 @@ def test_systemd_unit_command_line_parses() -> None:
     service = unit["Service"]
     argv = shlex.split(service["ExecStart"])
     assert argv[0] == "/opt/quiz-engine/venv/bin/quiz-engine"
-    args = build_parser().parse_args(argv[1:])
-    assert args.command == "serve"
-    assert (args.host, args.port) == ("127.0.0.1", 8000)  # loopback: only the proxy is public
-    assert args.trusted_proxy == ["127.0.0.1"]
-    assert args.public_url.startswith("https://")
-    assert str(args.data_dir) == service["WorkingDirectory"] == "/var/lib/quiz-engine"
+    assert build_parser().parse_args(argv[1:]).command == "serve"
+    settings = load({}, argv[2:])  # the settings these flags give, validated
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)  # loopback: only the proxy is public
+    assert settings.trusted_proxies == ("127.0.0.1",)
+    assert settings.public_url is not None and settings.public_url.startswith("https://")
+    assert str(settings.data_dir) == service["WorkingDirectory"] == "/var/lib/quiz-engine"
     assert service["User"] == "quiz"
     assert int(service["LimitNOFILE"]) >= 100_000
     assert service["Restart"] == "on-failure"

@@ -147,15 +147,14 @@ async def test_rejections_reach_viewers(server: ServerProc) -> None:
     await b.close()
 
 
-@pytest.mark.parametrize(("ws_impl", "loop"), [("hook", "uvloop"), ("hook", "asyncio"), ("uvicorn", "auto"),
-                                              ("uvicorn-legacy", "auto")])
+@pytest.mark.parametrize(("ws_impl", "loop"), [("fast", "uvloop"), ("fast", "asyncio"), ("parser", "uvloop"),
+                                              ("parser", "asyncio")])
 async def test_pipelined_frames_are_answered_in_order(make_server: Any, ws_impl: str, loop: str) -> None:
     """A client may send without waiting for replies: join, answer, sync, answer, ping in one go
     are handled in that order (answers are taken inside the frame parser, joins and syncs wait
-    for Redis: the later frames must queue behind them). The same with the stock uvicorn
-    protocols (QUIZ_WS_IMPL), where every frame goes through the endpoint's receive loop and,
-    for the legacy one, every write through the queued fallback; and on both event loops
-    (QUIZ_LOOP), since the frame hook and the fan-out write to the loop's transports directly."""
+    for Redis: the later frames must queue behind them). The same with every frame through
+    websockets' parser (QUIZ_WS_IMPL=parser) instead of the small-frame fast path; and on both
+    event loops (QUIZ_LOOP), since the sessions and the fan-out write to the loop's transports."""
     server = make_server("--load", "test/ep1", env={"QUIZ_WS_IMPL": ws_impl, "QUIZ_LOOP": loop})
     server.cmd("open")
     for codec in (False, True):

@@ -1,8 +1,8 @@
 """Codes that travel on the wire: close codes, error codes and answer rejection reasons.
 
-Close codes tell a client whether to reconnect (see docs/protocol.md):
-``RECONNECT_CODES`` means "come back (with backoff)"; anything else means "stop, fix the
-cause first".
+Close codes tell a client whether to reconnect (see docs/protocol.md): ``FINAL_CODES``
+mean "stop, fix the cause first", ``PAUSE_CODES`` "come back after a pause",
+``RECONNECT_CODES`` "come back (with backoff)".
 """
 
 from __future__ import annotations
@@ -24,6 +24,15 @@ CLOSE_SLOW_CONSUMER: Final = 4008  # client did not read its socket fast enough:
 CLOSE_POLICY: Final = 4009  # too many protocol errors or rate limit exceeded
 CLOSE_REPLACED: Final = 4010  # the same player opened a newer connection
 
+CLOSE_BAD_DATA: Final = 1007  # a text frame that is not UTF-8
+
+# What a client does after each close code; the pages' socket.js holds the same two sets
+# (tests/test_protocol_codes.py compares them). Anything not listed: reconnect with backoff.
+FINAL_CODES: Final = frozenset(
+    {CLOSE_NORMAL, CLOSE_PROTOCOL, CLOSE_UNSUPPORTED, CLOSE_BAD_DATA, CLOSE_TOO_BIG, CLOSE_AUTH, CLOSE_FORBIDDEN,
+     CLOSE_REPLACED}
+)
+PAUSE_CODES: Final = frozenset({CLOSE_POLICY})  # throttled: come back after a pause only
 RECONNECT_CODES: Final = frozenset(
     {CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_RESTART, CLOSE_TRY_AGAIN, CLOSE_SLOW_CONSUMER, 1006}
 )

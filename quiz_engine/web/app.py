@@ -8,15 +8,15 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import segno
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
 
 from quiz_engine import metrics
 from quiz_engine.assets import overlay_dir
@@ -24,13 +24,14 @@ from quiz_engine.config import Settings
 from quiz_engine.errors import RedisUnavailable
 from quiz_engine.hub import Hub
 from quiz_engine.library import BankLibrary
-from quiz_engine.protocol.codes import CLOSE_FORBIDDEN, CLOSE_RESTART
+from quiz_engine.protocol.codes import CLOSE_RESTART
 from quiz_engine.runner import Runner
 from quiz_engine.store.redis_store import Store
 from quiz_engine.web import host_api
 from quiz_engine.web.bodylimit import BodyLimit
+from quiz_engine.web.frontdoor import SOCKETS_KEY, Trusted
 from quiz_engine.web.security import CSP, HostCheck
-from quiz_engine.web.sockets import host_endpoint, overlay_endpoint, viewer_endpoint
+from quiz_engine.web.wsserver import SocketServer
 
 log = logging.getLogger("quiz_engine.web")
 
@@ -38,38 +39,22 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 class QuizApp(Starlette):
-    """Starlette, except that viewer sockets skip the middleware stack and the router.
+    """Starlette, with the ``Host`` allow-list in front of every page and API call.
 
-    A viewer's ASGI task lives as long as its socket, and every layer between uvicorn and
-    the endpoint keeps a suspended coroutine frame alive in it: about 1 KB per socket across
-    tens of thousands of sockets, for layers that do nothing for a WebSocket (the security
-    headers are for HTTP, the endpoint catches its own errors).
+    WebSockets never get here: the front door hands ``/ws/...`` requests to the node's own
+    socket layer (``web/wsserver.py``), which applies the same allow-list.
     """
 
     host_check: HostCheck | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.host_check is not None and scope["type"] in ("http", "websocket"):
+        if self.host_check is not None and scope["type"] == "http":
             host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
             if not self.host_check(host):
-                await _wrong_host(scope, receive, send, host)
+                text = f"this server does not answer to the host {host[:100]!r}; see --allowed-host\n"
+                await PlainTextResponse(text, status_code=400)(scope, receive, send)
                 return
-        if scope["type"] == "websocket" and scope["path"] == "/ws/viewer":
-            scope["app"] = self
-            await viewer_endpoint(WebSocket(scope, receive, send))
-            return
         await super().__call__(scope, receive, send)
-
-
-async def _wrong_host(scope: Scope, receive: Receive, send: Send, host: str) -> None:
-    """400 for a page or API call, close 4003 for a socket (as for a refused origin)."""
-    if scope["type"] == "websocket":
-        ws = WebSocket(scope, receive, send)
-        await ws.accept()
-        await ws.close(CLOSE_FORBIDDEN, "host not allowed")
-        return
-    text = f"this server does not answer to the host {host[:100]!r}; see --allowed-host\n"
-    await PlainTextResponse(text, status_code=400)(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -179,8 +164,10 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
     """Build the app; Redis and the runner start in the lifespan."""
     library = library if library is not None else BankLibrary(settings.banks)
 
+    host_check = HostCheck(settings.allowed_hosts, settings.public_url)
+
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         store = Store.from_url(redis_url)
         try:
             await store.ping()
@@ -191,12 +178,15 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
         runner = Runner(store, hub, settings, library)
         app.state.store, app.state.hub, app.state.runner = store, hub, runner
         await runner.start()
+        sockets = SocketServer(runner, host_check, Trusted(settings.trusted_proxies), fast=settings.ws_impl != "parser")
+        sockets.start()
         _banner(settings, runner)
         try:
-            yield
+            yield {SOCKETS_KEY: sockets}  # the front door finds the socket layer here (lifespan state)
         finally:
             # Tell every client to come back (1012 = service restart), then let go of Redis.
             await hub.close_all(CLOSE_RESTART, "server restarting")
+            await sockets.stop()
             await runner.stop()
             await store.close()
             hub.shutdown()
@@ -211,14 +201,11 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
         Route("/qr.svg", qr_svg),
         Route("/readyz", readyz),
         *host_api.routes(),
-        WebSocketRoute("/ws/viewer", viewer_endpoint),
-        WebSocketRoute("/ws/overlay", overlay_endpoint),
-        WebSocketRoute("/ws/host", host_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         Mount("/overlay-assets", StaticFiles(directory=overlay_dir(), check_dir=False), name="overlay-assets"),
     ]
     app = QuizApp(routes=routes, lifespan=lifespan)
-    app.host_check = HostCheck(settings.allowed_hosts, settings.public_url)
+    app.host_check = host_check
     app.state.settings = settings
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)  # outermost: a large body is refused before anything reads it

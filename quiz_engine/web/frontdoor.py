@@ -17,8 +17,10 @@ through it. Until then it enforces, on public asyncio APIs only:
   connections that hold a descriptor without sending count. Trusted proxies are exempt
   from the per-address cap (every viewer arrives from them).
 
-Later requests on a kept-alive HTTP connection are uvicorn's (its keep-alive timeout); the
-pages and API are a handful of requests per client, the sockets one upgrade each.
+A complete head for ``GET /ws/...`` goes to the node's own WebSocket layer instead
+(``web/wsserver.py``, found in the lifespan's state), so viewer sockets never pass through
+uvicorn's or Starlette's WebSocket code. Later requests on a kept-alive HTTP connection are
+uvicorn's (its keep-alive timeout); the pages and API are a handful of requests per client.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import ipaddress
 import logging
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from uvicorn.config import HTTP_PROTOCOLS
 from uvicorn.importer import import_from_string
@@ -130,15 +132,35 @@ class Protocols:
             self.door = Door(timeout_s=timeout_s, max_pending=max_pending, max_pending_per_ip=per_ip, trusted=trusted)
             self.inner_class = import_from_string(HTTP_PROTOCOLS.get(self.inner, self.inner))
         inner = self.inner_class
-        return FrontDoor(self.door, lambda: inner(**kwargs))
+        # the lifespan's state (ASGI lifespan-state): where the app put its WebSocket endpoints
+        state = kwargs.get("app_state")
+        sockets = state.get(SOCKETS_KEY) if isinstance(state, dict) else None
+        return FrontDoor(self.door, lambda: inner(**kwargs), sockets)
+
+
+class Sockets(Protocol):
+    """Where WebSocket requests go (``web/wsserver.SocketServer``)."""
+
+    def accept(self, transport: asyncio.Transport, head: bytes, rest: bytes) -> None: ...
+
+
+SOCKETS_KEY = "quiz.sockets"
+
+
+def is_websocket_path(head: bytes | bytearray) -> bool:
+    """A request for one of the node's WebSocket endpoints (``GET /ws/...``)."""
+    line = bytes(head[: head.find(b"\r\n")])
+    parts = line.split(b" ")
+    return len(parts) == 3 and (parts[1] == b"/ws" or parts[1].startswith(b"/ws/"))
 
 
 class FrontDoor(asyncio.Protocol):
-    __slots__ = ("buffer", "door", "inner", "ip", "slow", "timer", "transport")
+    __slots__ = ("buffer", "door", "inner", "ip", "slow", "sockets", "timer", "transport")
 
-    def __init__(self, door: Door, inner: Callable[[], asyncio.Protocol]) -> None:
+    def __init__(self, door: Door, inner: Callable[[], asyncio.Protocol], sockets: Sockets | None = None) -> None:
         self.door = door
         self.inner = inner
+        self.sockets = sockets
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
         self.timer: asyncio.TimerHandle | None = None
@@ -200,6 +222,10 @@ class FrontDoor(asyncio.Protocol):
         transport = self.transport
         assert transport is not None
         data, self.buffer = bytes(self.buffer), bytearray()
+        if self.sockets is not None and is_websocket_path(data):
+            end = data.find(END_OF_HEAD) + len(END_OF_HEAD)
+            self.sockets.accept(transport, data[:end], data[end:])  # it sets its own protocol
+            return
         protocol = self.inner()
         transport.set_protocol(protocol)
         protocol.connection_made(transport)

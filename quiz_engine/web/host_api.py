@@ -33,6 +33,7 @@ from quiz_engine.tokens import csrf_token, same
 from quiz_engine.verify import verify
 from quiz_engine.web.security import (
     SESSION_COOKIE,
+    Credentials,
     authenticate_host,
     end_session,
     host_session,
@@ -210,7 +211,7 @@ async def session(request: Request) -> Response:
     """The CSRF token of the current session (for a reloaded panel)."""
     runner: Runner = request.app.state.runner
     try:
-        current = await host_session(request, runner)
+        current = await host_session(Credentials.of(request), runner)
     except RedisUnavailable as exc:
         return _error(503, "unavailable", str(exc))
     except RateLimited as exc:

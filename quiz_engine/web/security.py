@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection, Request
@@ -45,32 +45,42 @@ def peer(conn: HTTPConnection) -> str:
     return conn.client.host if conn.client else "?"
 
 
-async def host_session(conn: HTTPConnection, runner: Runner) -> str | None:
+class Credentials(NamedTuple):
+    """What a host request or host socket handshake presents: the same checks for both."""
+
+    authorization: str  # the Authorization header ("" if none)
+    session: str  # the session cookie's value ("" if none)
+    ip: str  # the client address the failure allowance counts
+
+    @classmethod
+    def of(cls, conn: HTTPConnection) -> Credentials:
+        return cls(conn.headers.get("authorization", ""), conn.cookies.get(SESSION_COOKIE, ""), peer(conn))
+
+
+async def host_session(cred: Credentials, runner: Runner) -> str | None:
     """The session id of a logged-in host panel, or None. A cookie that names no live session
     counts as a wrong credential for the address (see :class:`~quiz_engine.limits.AuthGuard`)."""
-    value = conn.cookies.get(SESSION_COOKIE, "")
+    value = cred.session
     if not value:
         return None
-    ip = peer(conn)
-    await runner.auth_guard.pace(ip)
+    await runner.auth_guard.pace(cred.ip)
     if len(value) <= 100 and await runner.store.session_exists(value):
         return value
-    if not runner.auth_guard.failed(ip):
+    if not runner.auth_guard.failed(cred.ip):
         raise RateLimited("too many wrong host tokens from your address; wait a minute")
     return None
 
 
-async def check_bearer(conn: HTTPConnection, runner: Runner) -> bool | None:
+async def check_bearer(cred: Credentials, runner: Runner) -> bool | None:
     """True/False for a right/wrong ``Authorization: Bearer`` token, None if there is none.
     A wrong one spends the address's allowance; past it this raises RateLimited."""
-    auth = conn.headers.get("authorization", "")
+    auth = cred.authorization
     if not auth.lower().startswith("bearer "):
         return None
-    ip = peer(conn)
-    await runner.auth_guard.pace(ip)
+    await runner.auth_guard.pace(cred.ip)
     if same(auth[7:].strip(), runner.host_token):
         return True
-    if not runner.auth_guard.failed(ip):
+    if not runner.auth_guard.failed(cred.ip):
         raise RateLimited("too many wrong host tokens from your address; wait a minute")
     return False
 
@@ -82,12 +92,13 @@ async def authenticate_host(request: Request, runner: Runner, *, mutating: bool)
     defence; cookie sessions must echo the CSRF token in a header on every POST, which a
     cross-site form cannot do (and SameSite=Strict keeps the cookie off cross-site posts).
     """
-    bearer = await check_bearer(request, runner)
+    cred = Credentials.of(request)
+    bearer = await check_bearer(cred, runner)
     if bearer is not None:
         if bearer:
             return "bearer"
         raise AuthError("wrong host token")
-    session = await host_session(request, runner)
+    session = await host_session(cred, runner)
     if session is None:
         raise AuthError("host token required (Authorization: Bearer …) or log in")
     if mutating and not same(request.headers.get(CSRF_HEADER, ""), csrf_token(runner.secret, session)):
@@ -138,7 +149,7 @@ def public_origin(public_url: str | None) -> tuple[str, ...]:
     return (f"{parts.scheme}://{parts.netloc}",) if parts.scheme and parts.netloc else ()
 
 
-def origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...], public: tuple[str, ...] = ()) -> bool:
+def origin_allowed(origin: str | None, host: str, allowed: tuple[str, ...], public: tuple[str, ...] = ()) -> bool:
     """WebSocket handshakes: the Origin must be this host, the public URL's, or be listed
     (``--allowed-origin``; the list adds origins, as docs/protocol.md says).
 
@@ -146,7 +157,6 @@ def origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...], public: tuple
     Comparison is exact (scheme, host and port), so look-alikes such as
     ``http://quiz.example.com.evil.net`` never match.
     """
-    origin = conn.headers.get("origin")
     if origin is None:
         return True
     if origin in public:
@@ -155,6 +165,5 @@ def origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...], public: tuple
         return True
     if origin == "null":
         return False
-    host = conn.headers.get("host", "")
     parts = urlsplit(origin)
     return parts.scheme in ("http", "https") and parts.netloc == host

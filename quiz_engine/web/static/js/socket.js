@@ -4,7 +4,7 @@
 import { ServerClock } from "./clock.js";
 
 // Close codes after which reconnecting would not help (or would fight another tab).
-const FINAL = new Set([1000, 1009, 4001, 4003, 4010]);
+const FINAL = new Set([1000, 1002, 1003, 1007, 1009, 4001, 4003, 4010]);
 const PAUSE_CODES = new Set([4009]); // rate limited: come back after a pause only
 
 export class QuizSocket {
