@@ -8,6 +8,7 @@ from typing import Any
 from quiz_engine.banks.loader import discover_banks, load_bank
 from quiz_engine.banks.model import Bank, Question
 from quiz_engine.errors import NotFound
+from quiz_engine.store.records import QuestionSpec
 
 
 def episode_key(bank: str, episode: str) -> str:
@@ -15,8 +16,9 @@ def episode_key(bank: str, episode: str) -> str:
     return f"{bank}.{episode}"
 
 
-def question_spec(q: Question) -> str:
-    return f"{q.answer}|{len(q.options)}|{int(q.time_limit * 1000)}"
+def question_spec(q: Question) -> QuestionSpec:
+    """What only the host and the scripts see: the answer, the option count, the time limit."""
+    return QuestionSpec(q.answer, len(q.options), int(q.time_limit * 1000))
 
 
 def question_public(q: Question) -> dict[str, Any]:

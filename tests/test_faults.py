@@ -542,9 +542,9 @@ class DroppingProxy:
 
 
 async def test_lost_redis_reply_is_retried_idempotently(fresh_redis: str, tmp_path: Path) -> None:
-    from quiz_engine.store.redis_store import _script_text
+    from quiz_engine.store import scripts
 
-    sha = hashlib.sha1(_script_text("answer.lua").encode()).hexdigest()
+    sha = hashlib.sha1(scripts.source("answer").encode()).hexdigest()  # the answer script as registered
     upstream = int(fresh_redis.rsplit(":", 1)[1].split("/")[0])
     proxy = DroppingProxy(upstream, sha)
     proxy.start()

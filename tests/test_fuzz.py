@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quiz_engine.protocol.codes import REJECT_REASONS
+from quiz_engine.store.records import decode_score, standing_entry
 from tests.conftest import HOST_TOKEN, ServerProc
 
 ERROR_CODES = {"bad_frame", "unknown_type", "bad_field", "not_joined", "already_joined", "bad_token",
@@ -227,7 +228,9 @@ def player_state(redis_url: str, player: str) -> dict[str, Any]:
         keys = [f"qe:{{{EP}}}:q{q}:{k}" for q in (0, 1) for k in ("ans", "sent")] + [f"qe:{{{EP}}}:stats"]
         out = {key: r.hget(key, player) for key in keys}
         out["profile"] = r.hget("qe:players", player)
-        out["rank"] = r.zscore(f"qe:{{{EP}}}:rank", player)
+        stats = out[f"qe:{{{EP}}}:stats"]
+        member = standing_entry(decode_score(player, stats))[1] if stats else None
+        out["rank"] = r.zscore(f"qe:{{{EP}}}:standings", member) if member else None
         out["dq"] = r.hget(f"qe:{{{EP}}}:dq", player)
         return out
     finally:

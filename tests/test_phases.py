@@ -3,27 +3,47 @@
 import pytest
 
 from quiz_engine.errors import PhaseError
-from quiz_engine.game.phases import TRANSITIONS, Command, Phase, allowed_commands, allowed_from, next_phase
+from quiz_engine.game.phases import (
+    BUTTONS,
+    GUARD_REFUSALS,
+    MACHINE,
+    TRANSITIONS,
+    Command,
+    Guard,
+    Phase,
+    allowed_commands,
+    allowed_from,
+    next_phase,
+    refusal,
+)
 
 P, C = Phase, Command
 
 # Expected outcome of every pair; None = refused with 409.
+# Not buttons: TIMEOUT (the close timer), LOAD (checked on the outgoing episode), SET_DELAY, SYNC.
 TABLE: dict[Phase, dict[Command, Phase | None]] = {
     P.LOBBY: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: None, C.SKIP: P.LOBBY,
-              C.VOID: None, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: None},
+              C.VOID: None, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: None,
+              C.TIMEOUT: None, C.LOAD: P.LOBBY, C.SET_DELAY: P.LOBBY, C.SYNC: P.LOBBY},
     P.QUESTION: {C.OPEN: None, C.CLOSE: P.CLOSED, C.REVEAL: None, C.LEADERBOARD: None, C.SKIP: None,
-                 C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: None},
+                 C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: None,
+                 C.TIMEOUT: P.CLOSED, C.LOAD: None, C.SET_DELAY: None, C.SYNC: None},
     P.CLOSED: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: P.REVEALED, C.LEADERBOARD: P.LEADERBOARD,
-               C.SKIP: P.CLOSED, C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: P.CLOSED},
+               C.SKIP: P.CLOSED, C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: P.CLOSED,
+               C.TIMEOUT: None, C.LOAD: P.CLOSED, C.SET_DELAY: P.CLOSED, C.SYNC: P.CLOSED},
     P.REVEALED: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: P.LEADERBOARD,
                  C.SKIP: P.REVEALED, C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY,
-                 C.RERUN: P.REVEALED},
+                 C.RERUN: P.REVEALED,
+                 C.TIMEOUT: None, C.LOAD: P.REVEALED, C.SET_DELAY: P.REVEALED, C.SYNC: P.REVEALED},
     P.LEADERBOARD: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: None,
                     C.SKIP: P.LEADERBOARD, C.VOID: None, C.FINISH: P.FINISHED, C.RESET: P.LOBBY,
-                    C.RERUN: P.LEADERBOARD},
+                    C.RERUN: P.LEADERBOARD,
+                    C.TIMEOUT: None, C.LOAD: P.LEADERBOARD, C.SET_DELAY: P.LEADERBOARD, C.SYNC: P.LEADERBOARD},
     P.FINISHED: {C.OPEN: None, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: None, C.SKIP: None,
-                 C.VOID: None, C.FINISH: None, C.RESET: P.LOBBY, C.RERUN: None},
+                 C.VOID: None, C.FINISH: None, C.RESET: P.LOBBY, C.RERUN: None,
+                 C.TIMEOUT: None, C.LOAD: P.FINISHED, C.SET_DELAY: P.FINISHED, C.SYNC: P.FINISHED},
 }
+NOT_BUTTONS = {C.TIMEOUT, C.LOAD, C.SET_DELAY, C.SYNC}
 
 
 @pytest.mark.parametrize(("phase", "command"), [(p, c) for p in Phase for c in Command])
@@ -34,12 +54,33 @@ def test_every_pair(phase: Phase, command: Command) -> None:
             next_phase(phase, command)
         assert err.value.phase == phase.value and command.value in err.value.reason
         assert command not in allowed_commands(phase)
+        assert phase not in allowed_from(command)
     else:
         assert next_phase(phase, command) is expected
-        assert command in allowed_commands(phase)
+        assert (command in allowed_commands(phase)) == (command not in NOT_BUTTONS)
         assert phase in allowed_from(command)
 
 
 def test_table_has_nothing_unexpected() -> None:
     listed = {(p, c) for p, row in TABLE.items() for c, target in row.items() if target is not None}
     assert set(TRANSITIONS) == listed
+    assert set(MACHINE) == set(Command)
+    assert set(BUTTONS) == set(Command) - NOT_BUTTONS
+
+
+def test_every_guard_has_a_refusal_and_the_refusals_keep_their_codes() -> None:
+    assert set(GUARD_REFUSALS) == set(Guard)
+    codes = {g: refusal(C.OPEN, g.value, "lobby").code for g in Guard}
+    assert codes == {
+        Guard.LOADED: "not_loaded", Guard.HAS_NEXT: "no_more_questions", Guard.EXPECT_NEXT: "stale",
+        Guard.EXPECT_CURRENT: "stale", Guard.DEADLINE_PASSED: "too_early", Guard.NOT_VOIDED: "already_voided",
+        Guard.IS_VOIDED: "not_voided", Guard.CONFIRM_MATCHES: "phase",
+    }
+    assert refusal(C.REVEAL, "phase", "lobby").message == "'reveal' is not allowed in phase 'lobby'"
+    assert refusal(C.TIMEOUT, "phase", "closed").code == "already_closed"
+    assert refusal(C.RESET, "confirm_matches", "closed", "b.e1").message == (
+        "reset needs confirm='b.e1' (wipes all results)")
+    assert refusal(C.LOAD, "phase", "question").message == "close the open question before loading another episode"
+    assert refusal(C.SET_DELAY, "phase", "question").message == "change the stream delay between questions"
+    assert "open right now" in refusal(C.SYNC, "phase", "question", "b.e1").message
+    assert refusal(C.OPEN, "no_episode", "").code == "no_episode"

@@ -1,12 +1,54 @@
-"""Episode phases and the host commands that move between them, as one table.
+"""Episode phases and every command that acts on them: one table, the single statement of
+what is allowed (h11's rule: everything that affects the state machine lives here).
 
-The table is the single statement of what is allowed; the Redis transition script is
-given the allowed source phases from here and checks them atomically, so two nodes (or a
-double press on a Stream Deck) can never both apply a command.
+:data:`MACHINE` maps each command to a :class:`Rule`: the phases it may be issued in, the
+phase it leads to, the named guards that must also hold, and the audit event it writes.
+The Redis scripts never name a phase or a guard themselves: ``store/scripts.py`` renders
+this table into the Lua prelude every script is registered with, and the prelude's
+``machine_check`` applies it to the stored state, atomically, in the same script that makes
+the change. So two nodes (or a double press on a Stream Deck) can never both apply a
+command, and a node's possibly stale mirror of the state is never what decides.
+
+======================  =====================================  ==========================
+command                 from -> to                             guards
+======================  =====================================  ==========================
+open                    lobby/closed/revealed/leaderboard      loaded, has_next,
+                        -> question                            expect_next
+skip                    lobby/closed/revealed/leaderboard      loaded, has_next,
+                        (stays)                                expect_next
+close (host)            question -> closed                     loaded, expect_current
+timeout (close timer)   question -> closed                     expect_current,
+                                                               deadline_passed
+reveal                  closed -> revealed                     loaded, expect_current
+leaderboard             closed/revealed -> leaderboard         loaded, expect_current
+void                    question/closed/revealed -> closed     loaded, expect_current,
+                                                               not_voided
+finish                  any but finished -> finished           loaded, expect_current
+rerun                   closed/revealed/leaderboard (stays)    loaded, is_voided
+reset                   any -> lobby                           loaded, confirm_matches
+load (outgoing ep.)     any but question (stays)               —
+set_delay               any but question (stays)               loaded
+sync                    any but question (stays)               expect_next
+======================  =====================================  ==========================
+
+Guards (implemented in ``store/lua/prelude.lua``, one Lua predicate per name):
+
+- ``loaded``: the episode is the show's loaded one (a ``load`` of another episode parks it).
+- ``has_next``: a question is left to open or skip.
+- ``expect_next`` / ``expect_current``: the question index the command was sent for, if
+  given, is the next / the current one, so a late duplicate press never skips a question
+  (``sync`` passes the ``next`` it merged the episode's metadata against).
+- ``deadline_passed``: the timer closes at deadline + grace by Redis's clock, never earlier.
+- ``not_voided`` / ``is_voided``: void once; only a voided question can be re-run.
+- ``confirm_matches``: a reset names the episode it wipes.
+
+Each refusal has a reason code (the API's ``reason``) and a message: :func:`refusal`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
@@ -24,7 +66,7 @@ class Phase(StrEnum):
 
 class Command(StrEnum):
     OPEN = "open"  # open the next question
-    CLOSE = "close"  # close early (the timer sends the same command at the deadline)
+    CLOSE = "close"  # close early
     REVEAL = "reveal"
     LEADERBOARD = "leaderboard"
     SKIP = "skip"  # do not play the next question
@@ -32,30 +74,117 @@ class Command(StrEnum):
     FINISH = "finish"
     RERUN = "rerun"  # make a voided question the next one to open, answers wiped
     RESET = "reset"  # wipe the episode's results (needs explicit confirmation)
+    TIMEOUT = "timeout"  # the close timer at deadline + grace (any node's; applies once)
+    LOAD = "load"  # load another episode: checked on the one loaded now
+    SET_DELAY = "set_delay"  # change the stream delay
+    SYNC = "sync"  # season sync: replace the episode's unplayed questions
+
+
+class Guard(StrEnum):
+    LOADED = "loaded"
+    HAS_NEXT = "has_next"
+    EXPECT_NEXT = "expect_next"
+    EXPECT_CURRENT = "expect_current"
+    DEADLINE_PASSED = "deadline_passed"
+    NOT_VOIDED = "not_voided"
+    IS_VOIDED = "is_voided"
+    CONFIRM_MATCHES = "confirm_matches"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str  # machine-readable reason (API ``reason``, PhaseError.code)
+    message: str  # may name {command}, {phase} and {episode}
+
+
+@dataclass(frozen=True)
+class Rule:
+    moves: Mapping[Phase, Phase]  # allowed source phase -> next phase
+    guards: tuple[Guard, ...] = ()
+    button: bool = True  # a host button: /api/host/<command>, listed in the host state's "allowed"
+    event: str = ""  # the audit event written when applied ('' = the command's name)
+    wrong_phase: Refusal | None = None  # refusal when the phase is not a source (default: "phase")
 
 
 _BETWEEN: Final = (Phase.LOBBY, Phase.CLOSED, Phase.REVEALED, Phase.LEADERBOARD)
+_NOT_OPEN: Final = tuple(p for p in Phase if p is not Phase.QUESTION)
 
-#: (phase, command) -> next phase.  Anything missing is refused with HTTP 409.
+
+def _stay(phases: tuple[Phase, ...]) -> dict[Phase, Phase]:
+    return {p: p for p in phases}
+
+
+G = Guard
+
+#: The one phase machine. Anything not listed is refused (HTTP 409).
+MACHINE: Final[Mapping[Command, Rule]] = {
+    Command.OPEN: Rule({p: Phase.QUESTION for p in _BETWEEN}, (G.LOADED, G.HAS_NEXT, G.EXPECT_NEXT)),
+    Command.SKIP: Rule(_stay(_BETWEEN), (G.LOADED, G.HAS_NEXT, G.EXPECT_NEXT)),
+    Command.CLOSE: Rule({Phase.QUESTION: Phase.CLOSED}, (G.LOADED, G.EXPECT_CURRENT)),
+    Command.TIMEOUT: Rule(
+        {Phase.QUESTION: Phase.CLOSED}, (G.EXPECT_CURRENT, G.DEADLINE_PASSED), button=False, event="close",
+        wrong_phase=Refusal("already_closed", "the question is already closed"),
+    ),
+    Command.REVEAL: Rule({Phase.CLOSED: Phase.REVEALED}, (G.LOADED, G.EXPECT_CURRENT)),
+    Command.LEADERBOARD: Rule({Phase.CLOSED: Phase.LEADERBOARD, Phase.REVEALED: Phase.LEADERBOARD},
+                              (G.LOADED, G.EXPECT_CURRENT)),
+    Command.VOID: Rule({p: Phase.CLOSED for p in (Phase.QUESTION, Phase.CLOSED, Phase.REVEALED)},
+                       (G.LOADED, G.EXPECT_CURRENT, G.NOT_VOIDED)),
+    Command.FINISH: Rule({p: Phase.FINISHED for p in (Phase.QUESTION, *_BETWEEN)}, (G.LOADED, G.EXPECT_CURRENT)),
+    Command.RERUN: Rule(_stay((Phase.CLOSED, Phase.REVEALED, Phase.LEADERBOARD)), (G.LOADED, G.IS_VOIDED)),
+    Command.RESET: Rule({p: Phase.LOBBY for p in Phase}, (G.LOADED, G.CONFIRM_MATCHES)),
+    Command.LOAD: Rule(_stay(_NOT_OPEN), button=False, event="unload", wrong_phase=Refusal(
+        "phase", "close the open question before loading another episode")),
+    Command.SET_DELAY: Rule(_stay(_NOT_OPEN), (G.LOADED,), button=False, event="delay", wrong_phase=Refusal(
+        "phase", "change the stream delay between questions")),
+    Command.SYNC: Rule(_stay(_NOT_OPEN), (G.EXPECT_NEXT,), button=False, wrong_phase=Refusal(
+        "phase", "episode {episode!r} has a question open right now; sync between questions")),
+}
+
+STALE: Final = Refusal("stale", "the show has moved on since this command was sent (double press?)")
+
+#: Why each guard refuses.
+GUARD_REFUSALS: Final[Mapping[Guard, Refusal]] = {
+    G.LOADED: Refusal("not_loaded", "another episode has been loaded since; reload the panel"),
+    G.HAS_NEXT: Refusal("no_more_questions", "there is no next question; finish the episode"),
+    G.EXPECT_NEXT: STALE,
+    G.EXPECT_CURRENT: STALE,
+    G.DEADLINE_PASSED: Refusal("too_early", "the deadline has not passed yet"),
+    G.NOT_VOIDED: Refusal("already_voided", "this question is already voided"),
+    G.IS_VOIDED: Refusal("not_voided", "only a voided question can be re-run (void it first)"),
+    G.CONFIRM_MATCHES: Refusal("phase", "reset needs confirm='{episode}' (wipes all results)"),
+}
+
+GUARD_NAMES: Final = frozenset(g.value for g in Guard)
+WRONG_PHASE: Final = Refusal("phase", "'{command}' is not allowed in phase '{phase}'")
+NO_EPISODE: Final = Refusal("no_episode", "no episode loaded")
+
+#: Host buttons (each has a route ``/api/host/<command>``).
+BUTTONS: Final[tuple[Command, ...]] = tuple(c for c, rule in MACHINE.items() if rule.button)
+
+#: (phase, command) -> next phase, the table flattened.
 TRANSITIONS: Final[dict[tuple[Phase, Command], Phase]] = {
-    **{(p, Command.OPEN): Phase.QUESTION for p in _BETWEEN},
-    **{(p, Command.SKIP): p for p in _BETWEEN},
-    (Phase.QUESTION, Command.CLOSE): Phase.CLOSED,
-    (Phase.QUESTION, Command.VOID): Phase.CLOSED,
-    (Phase.CLOSED, Command.VOID): Phase.CLOSED,
-    (Phase.REVEALED, Command.VOID): Phase.CLOSED,
-    (Phase.CLOSED, Command.REVEAL): Phase.REVEALED,
-    (Phase.REVEALED, Command.LEADERBOARD): Phase.LEADERBOARD,
-    (Phase.CLOSED, Command.LEADERBOARD): Phase.LEADERBOARD,
-    **{(p, Command.RERUN): p for p in (Phase.CLOSED, Phase.REVEALED, Phase.LEADERBOARD)},
-    **{(p, Command.FINISH): Phase.FINISHED for p in (Phase.QUESTION, *_BETWEEN)},
-    **{(p, Command.RESET): Phase.LOBBY for p in Phase},
+    (p, c): target for c, rule in MACHINE.items() for p, target in rule.moves.items()
 }
 
 
+def refusal(command: Command, check: str, phase: str, episode: str = "") -> Refusal:
+    """The refusal for a failed check as the scripts report it: 'no_episode', 'phase' or a
+    guard name. The message is formatted; unknown checks pass through as their own code."""
+    if check == "no_episode":
+        base = NO_EPISODE
+    elif check == "phase":
+        base = MACHINE[command].wrong_phase or WRONG_PHASE
+    elif check in GUARD_NAMES:
+        base = GUARD_REFUSALS[Guard(check)]
+    else:
+        return Refusal(check, check)
+    return Refusal(base.code, base.message.format(command=command.value, phase=phase, episode=episode))
+
+
 def allowed_from(command: Command) -> tuple[Phase, ...]:
-    """Phases in which ``command`` is allowed (what the Redis script checks)."""
-    return tuple(p for (p, c) in TRANSITIONS if c is command)
+    """Phases in which ``command`` may be issued."""
+    return tuple(MACHINE[command].moves)
 
 
 def next_phase(phase: Phase, command: Command) -> Phase:
@@ -67,5 +196,5 @@ def next_phase(phase: Phase, command: Command) -> Phase:
 
 
 def allowed_commands(phase: Phase) -> list[Command]:
-    """Commands the host panel should enable in ``phase``."""
-    return [c for c in Command if (phase, c) in TRANSITIONS]
+    """Host buttons the panel should enable in ``phase`` (guards aside)."""
+    return [c for c in BUTTONS if (phase, c) in TRANSITIONS]

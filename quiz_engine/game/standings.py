@@ -7,7 +7,7 @@ the ones exported cannot differ.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 ORDER_BASE = 10_000_000  # arrival order key = question index * ORDER_BASE + arrival seq
@@ -116,6 +116,3 @@ def scores_from_answers(
                 )
     return totals
 
-
-def rank_of(standings: Sequence[Standing]) -> Mapping[str, Standing]:
-    return {s.score.player: s for s in standings}

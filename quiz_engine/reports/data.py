@@ -32,6 +32,7 @@ from typing import Any
 from quiz_engine.banks.model import letter_for, match_key
 from quiz_engine.errors import NotFound
 from quiz_engine.game.standings import ORDER_BASE, PlayerScore
+from quiz_engine.store.records import AnswerRecord
 from quiz_engine.store.redis_store import Store
 
 NO_UNIT = ""  # key of players who gave no unit (labelled by the renderers)
@@ -108,7 +109,7 @@ async def episode_participation(store: Store, episode: str) -> dict[str, Any]:
     opened = [q for q in range(played) if q not in tl.skipped]
     counted = [q for q in opened if q not in voided]
 
-    answers: dict[int, dict[str, tuple[int, int, int, str]]] = {}
+    answers: dict[int, dict[str, AnswerRecord]] = {}
     reached: dict[int, set[str]] = {}
     for q in opened:
         answers[q] = await store.all_answers(episode, q)

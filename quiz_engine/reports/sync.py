@@ -8,44 +8,33 @@ never after*.
 - An episode already created keeps the questions it was created with. ``season sync``
   copies the bank file's current questions into it for every question not played yet
   (index ≥ the episode's ``next``: neither opened nor skipped) and refuses — naming the
-  question — if the file changes any played one. The change is one Lua script
-  (``store/lua/replace_unplayed.lua``), so it cannot interleave with an ``open``.
+  question — if the file changes any played one. The change is the phase machine's ``sync``
+  command, one Lua script (``store/lua/replace_unplayed.lua``): refused while a question of
+  the episode is open, and it cannot interleave with an ``open``.
 """
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
-
-import orjson
 
 from quiz_engine.banks.model import Bank, Question
 from quiz_engine.errors import NotFound, QuizError
 from quiz_engine.library import episode_key, episode_meta, question_public, question_spec
 from quiz_engine.reports.data import timeline
-from quiz_engine.store import keys as K
-from quiz_engine.store.keys import EpisodeKeys
-from quiz_engine.store.redis_store import Store
+from quiz_engine.store.records import QuestionSpec
+from quiz_engine.store.redis_store import Store, Synced
+
+SYNC_ATTEMPTS = 3  # a host opening or skipping meanwhile moves 'next': merge again and retry
 
 
 class SyncRefused(QuizError):
-    """The bank file changes a question that was already played (or the loaded episode)."""
+    """The bank file changes a question that was already played (or a question is open)."""
 
 
-def _script(store: Store) -> Any:
-    text = resources.files("quiz_engine.store").joinpath("lua", "replace_unplayed.lua").read_text("utf-8")
-    return store.r.register_script(text)
-
-
-def _encoded(q: Question) -> tuple[str, str]:
-    return question_spec(q), orjson.dumps(question_public(q)).decode()
-
-
-def _differences(old_spec: str, old_pub: dict[str, Any], q: Question) -> list[str]:
-    spec, _ = _encoded(q)
+def _differences(old_spec: QuestionSpec | None, old_pub: dict[str, Any], q: Question) -> list[str]:
     new_pub = question_public(q)
     out = [f for f in ("id", "text", "options", "time_limit") if old_pub.get(f) != new_pub.get(f)]
-    if old_spec.split("|")[0] != spec.split("|")[0]:
+    if old_spec is None or old_spec.answer != q.answer:
         out.append("answer")
     return out
 
@@ -83,7 +72,7 @@ async def season_show(store: Store, bank: Bank) -> dict[str, Any]:
             rows.append(entry)
             continue
         count = int(state.get("count", 0))
-        specs = await store.r.hgetall(EpisodeKeys(key).qspec)
+        specs = await store.question_specs(key)
         pubs = await store.public_questions(key)
         voided = await store.voided(key)
         tl = timeline(await store.audit(key), count)
@@ -101,7 +90,7 @@ async def season_show(store: Store, bank: Bank) -> dict[str, Any]:
             else:
                 status = "unplayed"
             if i < len(questions):
-                diff = _differences(specs.get(str(i), ""), pub, questions[i]) if i < count else ["new"]
+                diff = _differences(specs[i] if i < len(specs) else None, pub, questions[i]) if i < count else ["new"]
             else:
                 diff = ["removed from file"]
             entry["questions"].append(
@@ -109,7 +98,7 @@ async def season_show(store: Store, bank: Bank) -> dict[str, Any]:
                     "index": i,
                     "id": pub.get("id") or (questions[i].id if i < len(questions) else ""),
                     "status": status,
-                    "answers": int(await store.r.hget(EpisodeKeys(key).counts(i), "n") or 0) if i < nxt else 0,
+                    "answers": (await store.counts(key, i, 0))[1] if i < nxt else 0,
                     "file_differs": diff,
                 }
             )
@@ -126,45 +115,56 @@ async def season_sync(store: Store, bank: Bank, episode_id: str, actor: str = "c
     """
     questions = bank.episode_questions(episode_id)
     key = episode_key(bank.id, episode_id)
-    k = EpisodeKeys(key)
-    state = await store.state(key)
-    if not state:
-        raise NotFound(
-            f"episode {key!r} is not created in Redis yet: nothing to sync, it will be created "
-            "from the bank file when the host loads it"
-        )
-    loaded = (await store.show()).get("episode") == key
-    if loaded and state.get("phase") == "question":
-        raise SyncRefused(f"episode {key!r} has a question open right now; sync between questions")
-    old_meta = await store.meta(key)
-    nxt = int(state.get("next", 0))
+    encoded = [(question_spec(q), question_public(q)) for q in questions]
+    result = Synced(False, "no_episode")
+    nxt = 0
+    for _ in range(SYNC_ATTEMPTS):
+        state = await store.state(key)
+        if not state:
+            raise NotFound(
+                f"episode {key!r} is not created in Redis yet: nothing to sync, it will be created "
+                "from the bank file when the host loads it"
+            )
+        nxt = int(state.get("next", 0))
+        meta = _merged_meta(bank, episode_id, await store.meta(key), nxt)
+        result = await store.sync_questions(key, meta, encoded, expect_next=nxt, actor=actor)
+        if result.reason != "stale":
+            break
+    if not result.ok:
+        raise await _refused(store, result, key, episode_id, questions, nxt)
+    if (await store.show()).get("episode") == key:  # running nodes re-read the questions
+        await store.publish({"kind": "questions", "ep": key})
+    return {"episode": key, "next": result.next, "changed": list(result.changed), "count": len(questions)}
+
+
+def _merged_meta(bank: Bank, episode_id: str, old_meta: dict[str, Any], nxt: int) -> dict[str, Any]:
+    """The bank file's metadata, except that played questions keep their recorded source/id
+    lines even if only the citation was edited."""
     meta = episode_meta(bank, episode_id)
-    # played questions keep their recorded source/id lines even if only the citation was edited
     for field_name in ("sources", "ids"):
         old = list(old_meta.get(field_name) or [])
         meta[field_name] = [old[i] if i < nxt and i < len(old) else v for i, v in enumerate(meta[field_name])]
-    args: list[Any] = [orjson.dumps(meta).decode(), len(questions), actor]
-    for q in questions:
-        args += list(_encoded(q))
-    raw = await _script(store)(keys=[k.state, k.qspec, k.qpub, k.meta, k.audit], args=args)
-    if int(raw[0]) != 1:
-        reason, index = str(raw[1]), int(raw[2])
-        if reason == "played_removed":
-            raise SyncRefused(
-                f"{key}: the bank file now has {len(questions)} question(s) but {nxt} were already played; "
-                "played questions can never be removed"
-            )
-        if reason == "played_changed":
-            specs = await store.r.hgetall(k.qspec)
-            pubs = await store.public_questions(key)
-            fields = _differences(specs.get(str(index), ""), pubs[index], questions[index])
-            raise SyncRefused(
-                f"{key}: question {index + 1} (id {pubs[index].get('id', '?')!r}) was already played; the bank "
-                f"file changes its {', '.join(fields) or 'definition'} — a played question can never change. "
-                f"Restore it in the file (question {index + 1} of episode {episode_id!r})."
-            )
-        raise NotFound(f"episode {key!r} does not exist")
-    await store.r.hset(K.EPISODES, key, orjson.dumps(meta).decode())
-    if loaded:  # running nodes re-read the questions (the host panel shows the new next question)
-        await store.publish({"kind": "questions", "ep": key})
-    return {"episode": key, "next": int(raw[1]), "changed": [int(x) for x in raw[2:]], "count": len(questions)}
+    return meta
+
+
+async def _refused(store: Store, result: Synced, key: str, episode_id: str, questions: list[Question],
+                   nxt: int) -> QuizError:
+    """The error that explains a refused sync (naming the played question it would change)."""
+    if result.reason == "played_removed":
+        return SyncRefused(
+            f"{key}: the bank file now has {len(questions)} question(s) but {nxt} were already played; "
+            "played questions can never be removed"
+        )
+    if result.reason == "played_changed":
+        index = result.question
+        specs = await store.question_specs(key)
+        pubs = await store.public_questions(key)
+        fields = _differences(specs[index], pubs[index], questions[index])
+        return SyncRefused(
+            f"{key}: question {index + 1} (id {pubs[index].get('id', '?')!r}) was already played; the bank "
+            f"file changes its {', '.join(fields) or 'definition'} — a played question can never change. "
+            f"Restore it in the file (question {index + 1} of episode {episode_id!r})."
+        )
+    if result.reason == "no_episode":
+        return NotFound(f"episode {key!r} does not exist")
+    return SyncRefused(result.message)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SHOW = "qe:show"  # hash: current episode, stream delay, show options
+SHOW = "qe:show"  # hash: loaded episode, stream delay (the next loaded episode's), one_prize
 PLAYERS = "qe:players"  # hash: player id -> profile json
 EPISODES = "qe:episodes"  # hash: episode id -> meta json
 SECRET = "qe:secret"  # signing key for resume tokens, shared by every node
-HOST_TOKEN = "qe:host_token"
-NODES = "qe:nodes"  # hash: node id -> "viewers|overlays|hosts|expires_ms"
+HOST_TOKEN = "qe:host_token"  # the host token every node accepts
+NODES = "qe:nodes"  # hash: node id -> json of role -> connections, plus "expires" (ms)
 EVENTS = "qe:events"  # pub/sub channel between nodes
 INCIDENTS = "qe:incidents"  # list: Redis outages recorded by nodes, newest first
 HOST_SESSION = "qe:host_session:"  # + session id: a logged-in host panel (with a TTL)
@@ -25,6 +25,8 @@ class EpisodeKeys:
 
     @property
     def state(self) -> str:
+        """Hash: phase, qidx, next, count, seq, the open question's timing, delay_ms (what the
+        next question opens with) and parked (1 while another episode is loaded)."""
         return self._k("state")
 
     @property
@@ -52,7 +54,13 @@ class EpisodeKeys:
         return self._k("stats")
 
     @property
-    def rank(self) -> str:
+    def standings(self) -> str:
+        """The standings index (zset, sorted by the standings rule: see records.py)."""
+        return self._k("standings")
+
+    @property
+    def legacy_rank(self) -> str:
+        """The rank zset of earlier versions (never read; deleted by a reset)."""
         return self._k("rank")
 
     @property

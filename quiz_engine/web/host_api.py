@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-import redis.exceptions as rexc
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -25,7 +24,7 @@ from quiz_engine.errors import (
     RateLimited,
     RedisUnavailable,
 )
-from quiz_engine.game.phases import Command
+from quiz_engine.game.phases import BUTTONS, Command
 from quiz_engine.reports.web import report_download, report_response
 from quiz_engine.results import episode_results, results_csv
 from quiz_engine.runner import Runner
@@ -41,7 +40,6 @@ from quiz_engine.web.security import (
     peer,
 )
 
-REDIS_DOWN = (rexc.ConnectionError, rexc.TimeoutError, rexc.BusyLoadingError)
 Handler = Callable[[Request, Runner, dict[str, Any]], Awaitable[Any]]
 
 
@@ -92,8 +90,6 @@ def endpoint(handler: Handler, mutating: bool) -> Callable[[Request], Awaitable[
             return _error(400, exc.code, str(exc))
         except RedisUnavailable as exc:
             return _error(503, "unavailable", str(exc))
-        except REDIS_DOWN as exc:  # a read that bypassed the store's translation (season sync)
-            return _error(503, "unavailable", f"Redis unavailable: {exc}")
         except QuizError as exc:
             return _error(400, "invalid", str(exc))
         if isinstance(result, Response):
@@ -122,14 +118,14 @@ def _str(body: dict[str, Any], key: str, required: bool = True) -> str:
 def _command(command: Command) -> Handler:
     async def handler(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
         # "expect" is 0-based; Stream Deck buttons can just omit it
-        return await runner.command(command, expect=_int(body, "expect"), actor=f"host:{body['_actor']}",
+        return await runner.host.command(command, expect=_int(body, "expect"), actor=f"host:{body['_actor']}",
                                     reason=str(body.get("reason", ""))[:200], confirm=str(body.get("confirm", "")))
 
     return handler
 
 
 async def _state(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
-    return runner.host_state()
+    return runner.host.host_state()
 
 
 async def _banks(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
@@ -137,11 +133,11 @@ async def _banks(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
 
 
 async def _load(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
-    return await runner.load(_str(body, "bank"), _str(body, "episode"))
+    return await runner.host.load(_str(body, "bank"), _str(body, "episode"))
 
 
 async def _stats(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
-    return await runner.live_stats()
+    return await runner.host.live_stats()
 
 
 async def _settings(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
@@ -151,13 +147,13 @@ async def _settings(request: Request, runner: Runner, body: dict[str, Any]) -> A
     one_prize = body.get("one_prize")
     if one_prize is not None and not isinstance(one_prize, bool):
         raise ProtocolError("bad_field", "'one_prize' must be true or false")
-    return await runner.set_settings(delay_s=delay, one_prize=one_prize)
+    return await runner.host.set_settings(delay_s=delay, one_prize=one_prize)
 
 
 async def _disqualify(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
     reinstate = body.get("reinstate") is True
     reason = "" if reinstate else _str(body, "reason")
-    return await runner.disqualify(_str(body, "player"), reason[:200], actor=f"host:{body['_actor']}")
+    return await runner.host.disqualify(_str(body, "player"), reason[:200], actor=f"host:{body['_actor']}")
 
 
 def _episode(runner: Runner, body: dict[str, Any]) -> str:
@@ -235,7 +231,7 @@ async def logout(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
-    commands = [Route(f"/api/host/{c.value}", endpoint(_command(c), True), methods=["POST"]) for c in Command]
+    commands = [Route(f"/api/host/{c.value}", endpoint(_command(c), True), methods=["POST"]) for c in BUTTONS]
     return [
         Route("/api/host/login", login, methods=["POST"]),
         Route("/api/host/logout", logout, methods=["POST"]),

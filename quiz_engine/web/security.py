@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import socket
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection, Request
@@ -15,7 +15,9 @@ from quiz_engine.errors import AuthError, RateLimited
 from quiz_engine.tokens import csrf_token, same
 
 if TYPE_CHECKING:
+    from quiz_engine.limits import AuthGuard
     from quiz_engine.runner import Runner
+    from quiz_engine.store.redis_store import Store
 
 SESSION_COOKIE = "qe_host"
 CSRF_HEADER = "x-csrf-token"
@@ -26,6 +28,14 @@ CSP = (
     "connect-src 'self' ws: wss:; font-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
+
+
+class HostAuth(Protocol):
+    """What checking a host credential needs of the node."""
+
+    host_token: str
+    auth_guard: AuthGuard
+    store: Store
 
 
 async def new_session(runner: Runner) -> tuple[str, str]:
@@ -57,7 +67,7 @@ class Credentials(NamedTuple):
         return cls(conn.headers.get("authorization", ""), conn.cookies.get(SESSION_COOKIE, ""), peer(conn))
 
 
-async def host_session(cred: Credentials, runner: Runner) -> str | None:
+async def host_session(cred: Credentials, runner: HostAuth) -> str | None:
     """The session id of a logged-in host panel, or None. A cookie that names no live session
     counts as a wrong credential for the address (see :class:`~quiz_engine.limits.AuthGuard`)."""
     value = cred.session
@@ -71,7 +81,7 @@ async def host_session(cred: Credentials, runner: Runner) -> str | None:
     return None
 
 
-async def check_bearer(cred: Credentials, runner: Runner) -> bool | None:
+async def check_bearer(cred: Credentials, runner: HostAuth) -> bool | None:
     """True/False for a right/wrong ``Authorization: Bearer`` token, None if there is none.
     A wrong one spends the address's allowance; past it this raises RateLimited."""
     auth = cred.authorization

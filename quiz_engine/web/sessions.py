@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from quiz_engine import metrics
 from quiz_engine.clock import mono_us
@@ -36,7 +36,12 @@ from quiz_engine.protocol.codes import (
 from quiz_engine.protocol.frames import Answer, Join, Ping, Resume, Sync, parse_client_frame
 
 if TYPE_CHECKING:
-    from quiz_engine.runner import Runner
+    from quiz_engine.clock import NodeClock
+    from quiz_engine.config import Settings
+    from quiz_engine.hub import Role
+    from quiz_engine.limits import PerIp
+    from quiz_engine.live.answers import AnswerDesk
+    from quiz_engine.live.viewers import ViewerDesk
     from quiz_engine.web.wsconn import WebSocketConnection
 
 log = logging.getLogger("quiz_engine.web")
@@ -45,7 +50,22 @@ MAX_ERRORS = 20
 RATE_EXCESS_CLOSE = 60
 PAUSE_AT = 64  # messages waiting behind a deferred one before the socket stops reading
 
-Deferred = tuple[str, Any, Any]  # (kind, argument, ref): "join", "sync", "hello", "close"
+Deferred = tuple[str, Any, Any]
+
+
+class SessionNode(Protocol):
+    """All a socket session uses of its node (the runner provides it)."""
+
+    settings: Settings
+    clock: NodeClock
+    ip_joins: PerIp
+    viewers: ViewerDesk
+    answers: AnswerDesk
+
+    @property
+    def required_fields(self) -> tuple[str, ...]: ...
+
+    def hello(self, role: Role) -> dict[str, Any]: ...  # (kind, argument, ref): "join", "sync", "hello", "close"
 
 
 class RoleSession:
@@ -53,7 +73,7 @@ class RoleSession:
 
     __slots__ = ("bucket", "busy", "conn", "errors", "queue", "runner")
 
-    def __init__(self, runner: Runner, conn: WebSocketConnection) -> None:
+    def __init__(self, runner: SessionNode, conn: WebSocketConnection) -> None:
         self.runner = runner
         self.conn = conn
         self.bucket = TokenBucket(runner.settings.messages_per_s, runner.settings.message_burst)
@@ -141,19 +161,19 @@ class RoleSession:
         try:
             if kind == "hello":
                 try:
-                    conn.send(await runner.snapshot(conn))
+                    conn.send(await runner.viewers.snapshot(conn))
                 except RedisUnavailable:
                     await conn.close(CLOSE_TRY_AGAIN, "service unavailable, try again")
                     return False
                 return True
             if kind == "join":
                 try:
-                    welcome = await runner.join(conn, arg)
+                    welcome = await runner.viewers.join(conn, arg)
                 except AuthError:
                     conn.send(F.error(E_BAD_TOKEN, "resume token is not valid; join again", ref))
                     return True
                 conn.send({**welcome, "ref": ref})
-            conn.send(await runner.snapshot(conn))
+            conn.send(await runner.viewers.snapshot(conn))
         except RedisUnavailable:
             conn.send(F.error(E_UNAVAILABLE, "service temporarily unavailable; try again", ref))
         return True
@@ -178,7 +198,7 @@ class ViewerSession(RoleSession):
             ref = raw_ref if isinstance(raw_ref, str) and len(raw_ref) <= 32 else None
             frame = parse_client_frame(decoded, runner.required_fields)
             if isinstance(frame, Answer):
-                runner.answer_soon(conn, frame, arrival, self._acked(arrival))
+                runner.answers.answer_soon(conn, frame, arrival, self._acked(arrival))
             elif isinstance(frame, Ping):
                 conn.send(F.pong(frame.t, runner.clock.now_ms()))
             elif isinstance(frame, (Join, Resume)):
@@ -205,7 +225,7 @@ class ViewerSession(RoleSession):
 
     def on_close(self) -> None:
         super().on_close()
-        self.runner.forget(self.conn)
+        self.runner.viewers.forget(self.conn)
 
 
 class ReadOnlySession(RoleSession):

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
 from websockets.datastructures import Headers
@@ -42,17 +42,19 @@ from quiz_engine.web.frontdoor import SOCKETS_KEY
 from quiz_engine.web.security import (
     SESSION_COOKIE,
     Credentials,
+    HostAuth,
     HostCheck,
     check_bearer,
     host_session,
     origin_allowed,
     public_origin,
 )
-from quiz_engine.web.sessions import ReadOnlySession, RoleSession, ViewerSession
+from quiz_engine.web.sessions import ReadOnlySession, RoleSession, SessionNode, ViewerSession
 from quiz_engine.web.wsconn import WebSocketConnection
 
 if TYPE_CHECKING:
-    from quiz_engine.runner import Runner
+    from quiz_engine.hub import Hub
+    from quiz_engine.limits import ConnCounter
     from quiz_engine.web.frontdoor import Trusted
 
 log = logging.getLogger("quiz_engine.web")
@@ -95,6 +97,16 @@ def _cookie(headers: Headers, name: str) -> str:
     return ""
 
 
+class SocketNode(SessionNode, HostAuth, Protocol):
+    """All the socket layer uses of its node: the sessions' part, host authentication, the
+    hub and the per-address connection count."""
+
+    hub: Hub
+    ip_conns: ConnCounter
+
+    def check_overlay_token(self, token: str) -> bool: ...
+
+
 class KeptAliveUpgrade(asyncio.Protocol):
     """uvicorn's ``ws`` protocol class: an upgrade on a kept-alive connection, handed to the
     node's socket layer found in the lifespan state (uvicorn passes it as ``app_state``)."""
@@ -133,7 +145,7 @@ class KeptAliveUpgrade(asyncio.Protocol):
 class SocketServer:
     """Owns the node's WebSocket handshakes and the keepalive sweep."""
 
-    def __init__(self, runner: Runner, host_check: HostCheck, trusted: Trusted, fast: bool = True) -> None:
+    def __init__(self, runner: SocketNode, host_check: HostCheck, trusted: Trusted, fast: bool = True) -> None:
         self.runner = runner
         self.settings = runner.settings
         self.host_check = host_check

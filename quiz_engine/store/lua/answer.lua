@@ -2,7 +2,7 @@
 -- The single source of truth for answers: every rule below is decided here, by Redis's clock.
 --
 -- KEYS: 1 state  2 answers(q)  3 correct zset(q)  4 counts(q)  5 deliveries(q)
---       6 stats  7 rank  8 audit  9 disqualified
+--       6 stats  7 standings index  8 audit  9 disqualified
 -- ARGV: 1 node boot id  2 question index
 --       then one argument per answer, 9 fields joined by '|' (one argument, not nine: the
 --       client packs each argument in Python, so this halves the node's CPU for the call):
@@ -24,19 +24,18 @@
 local boot, idx = ARGV[1], tonumber(ARGV[2])
 local st = redis.call('HMGET', KEYS[1], 'phase', 'qidx', 'release_at', 'deadline', 'grace', 'correct', 'nopts', 'cap')
 local phase, qidx = st[1], tonumber(st[2])
-local t = redis.call('TIME')
-local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local now_s = string.format('%d', now_us)
+local t_us = now_us()
+local now_s = int(t_us)
 
 -- the reason every answer of this batch gets if the question is not open for it
 local closed_reason = nil
 if qidx == nil or qidx ~= idx then
-  closed_reason = (phase == 'question') and 'wrong_question' or 'not_open'
-elseif phase ~= 'question' then
-  closed_reason = (phase == 'lobby') and 'not_open' or 'late'
-elseif now_us < tonumber(st[3]) * 1000 then
+  closed_reason = (phase == PHASE.QUESTION) and 'wrong_question' or 'not_open'
+elseif phase ~= PHASE.QUESTION then
+  closed_reason = (phase == PHASE.LOBBY) and 'not_open' or 'late'
+elseif t_us < tonumber(st[3]) * 1000 then
   closed_reason = 'not_open'
-elseif now_us > (tonumber(st[4]) + tonumber(st[5])) * 1000 then
+elseif t_us > (tonumber(st[4]) + tonumber(st[5])) * 1000 then
   closed_reason = 'late'
 end
 local release_us = tonumber(st[3] or 0) * 1000
@@ -69,38 +68,37 @@ for i = 3, #ARGV do
   elseif option < 0 or option >= nopts then
     reject('invalid_option')  -- not stored: the player may still answer
   elseif prev then
-    local p_opt, p_resp, p_seq, p_rid = string.match(prev, '^(%-?%d+)|(%-?%d+)|(%d+)|(.*)$')
+    local p_opt, p_resp, p_seq, p_rid = answer_decode(prev)
     if p_rid == rid then
       -- the same request retried (its reply was lost): report the original result, store nothing
-      push(1, tonumber(p_resp), tonumber(p_seq), tonumber(p_opt), 1)
+      push(1, p_resp, p_seq, p_opt, 1)
     else
-      reject('duplicate', tonumber(p_opt), tonumber(p_resp))
+      reject('duplicate', p_opt, p_resp)
     end
   elseif redis.call('HEXISTS', KEYS[9], player) == 1 then
     reject('disqualified')
   else
     -- the node's own fan-out record, should its batch of records not have reached Redis yet
     -- (first record wins: a stored one is never changed; one of an earlier opening is ignored)
-    if rel_s == release_s and start_s ~= '' then
+    if rel_s == release_s and start_s ~= '' and allow_s ~= '' and lead_s ~= '' then
       local a = tonumber(allow_s)
       if a < 0 then a = 0 end
       if a > cap then a = cap end
-      local al = string.format('%d', a)
-      if redis.call('HSETNX', KEYS[5], player, boot .. '|' .. start_s .. '|' .. al .. '|' .. lead_s) == 1 then
+      if redis.call('HSETNX', KEYS[5], player, delivery_encode(boot, tonumber(start_s), a, tonumber(lead_s))) == 1 then
         redis.call('XADD', KEYS[8], '*', 'e', 'fan', 'q', idx, 'rel', release_s, 'node', boot, 'start', start_s,
-                   'lead', lead_s, 'd', player .. ':' .. al, 'now', now_s)
+                   'lead', lead_s, 'd', player .. ':' .. int(a), 'now', now_s)
       end
     end
     local rec = redis.call('HGET', KEYS[5], player)
     local arr, allowance, rule
     if rec then
-      local r_boot, r_start, r_allow, r_lead = string.match(rec, '^(.*)|(%-?%d+)|(%-?%d+)|(%-?%d+)$')
+      local r_boot, r_start, r_allow, r_lead = delivery_decode(rec)
       if r_boot == boot then
-        arr = arr_mono - tonumber(r_start) + tonumber(r_lead)
+        arr = arr_mono - r_start + r_lead
       else
         arr = arr_est - release_us
       end
-      allowance, rule = tonumber(r_allow), 'fanout'
+      allowance, rule = r_allow, 'fanout'
     else
       arr, allowance, rule = arr_est - release_us, 0, 'release'
     end
@@ -108,26 +106,19 @@ for i = 3, #ARGV do
     if resp < 0 then resp = 0 end
 
     local seq = redis.call('HINCRBY', KEYS[4], 'n', 1)
-    redis.call('HSET', KEYS[2], player, string.format('%d|%d|%d|%s', option, resp, seq, rid))
+    redis.call('HSET', KEYS[2], player, answer_encode(option, resp, seq, rid))
     redis.call('HINCRBY', KEYS[4], tostring(option), 1)
     local correct = (option == correct_opt) and 1 or 0
     if correct == 1 then
-      redis.call('ZADD', KEYS[3], string.format('%d', resp * 10000000 + seq), player)
-      local s = redis.call('HGET', KEYS[6], player)
-      local c, total = 0, 0
-      if s then
-        local a, b = string.match(s, '^(%d+)|(%d+)|')
-        c, total = tonumber(a), tonumber(b)
-      end
-      c = c + 1
-      total = total + resp
-      redis.call('HSET', KEYS[6], player, string.format('%d|%d|%d', c, total, idx * 10000000 + seq))
-      -- index for top-N reads: fewer correct = larger score; ties resolved in Python by the rule
-      redis.call('ZADD', KEYS[7], string.format('%d', (100000 - c) * 10000000000 + total), player)
+      redis.call('ZADD', KEYS[3], int(correct_score(resp, seq)), player)
+      local old = redis.call('HGET', KEYS[6], player)
+      local c0, total0, last0 = score_decode(old)
+      local c, total, last = score_add(c0, total0, last0, resp, order_key(idx, seq))
+      score_store(KEYS[6], KEYS[7], player, old, c, total, last)
     end
     redis.call('XADD', KEYS[8], '*', 'e', 'ans', 'p', player, 'q', idx, 'o', option, 'c', correct,
-               'r', string.format('%d', resp), 's', seq, 'arr', string.format('%d', arr),
-               'al', string.format('%d', allowance), 'rule', rule, 'now', now_s, 'rid', rid)
+               'r', int(resp), 's', seq, 'arr', int(arr), 'al', int(allowance), 'rule', rule, 'now', now_s,
+               'rid', rid)
     push(1, resp, seq, option, 0)
   end
   end

@@ -16,23 +16,21 @@
 -- players added ('player:allowance,…').
 local st = redis.call('HMGET', KEYS[1], 'qidx', 'release_at', 'deadline', 'grace', 'cap')
 if tonumber(st[1]) ~= tonumber(ARGV[2]) or st[2] ~= ARGV[3] then return -1 end
-local t = redis.call('TIME')
-local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if now_ms > tonumber(st[3]) + tonumber(st[4] or 0) then return -1 end
+local now = now_ms()
+if now > tonumber(st[3]) + tonumber(st[4] or 0) then return -1 end
 local cap = tonumber(st[5] or 0) * 1000
-local boot, start, lead = ARGV[1], ARGV[4], ARGV[5]
+local boot, start, lead = ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])
 local added = {}
 for player, allowance_s in string.gmatch(ARGV[6], '([^,:]+):(%-?%d+)') do
   local allowance = tonumber(allowance_s)
   if allowance < 0 then allowance = 0 end
   if allowance > cap then allowance = cap end
-  local a = string.format('%d', allowance)
-  if redis.call('HSETNX', KEYS[2], player, boot .. '|' .. start .. '|' .. a .. '|' .. lead) == 1 then
-    added[#added + 1] = player .. ':' .. a
+  if redis.call('HSETNX', KEYS[2], player, delivery_encode(boot, start, allowance, lead)) == 1 then
+    added[#added + 1] = player .. ':' .. int(allowance)
   end
 end
 if #added > 0 then
-  redis.call('XADD', KEYS[3], '*', 'e', 'fan', 'q', ARGV[2], 'rel', ARGV[3], 'node', boot, 'start', start,
-             'lead', lead, 'd', table.concat(added, ','), 'now', now_ms)
+  redis.call('XADD', KEYS[3], '*', 'e', 'fan', 'q', ARGV[2], 'rel', ARGV[3], 'node', boot, 'start', ARGV[4],
+             'lead', ARGV[5], 'd', table.concat(added, ','), 'now', now)
 end
 return #added

@@ -1,8 +1,7 @@
 -- Disqualify (or reinstate) a player in an episode; recorded in the audit stream.
 -- KEYS: 1 disqualified hash  2 audit  3 state
 -- ARGV: 1 player  2 reason json ('' to reinstate)  3 actor
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local changed
 if ARGV[2] == '' then
   changed = redis.call('HDEL', KEYS[1], ARGV[1])

@@ -1,50 +1,37 @@
--- Void (cancel) a question: its answers stop counting for standings and prizes.
--- Player totals are recomputed from the remaining questions' stored answers.
--- KEYS: 1 state  2 audit  3 voided set  4 stats  5 rank  6 correct zset(q)  7 question specs
---       8.. answers hash of every question of the episode, in index order
--- ARGV: 1 question index  2 target phase  3 allowed phases  4 actor  5 reason
-local idx = tonumber(ARGV[1])
-local st = redis.call('HMGET', KEYS[1], 'phase', 'qidx', 'correct')
-local phase = st[1]
-local ok = false
-for p in string.gmatch(ARGV[3], '[^,]+') do if p == phase then ok = true end end
-if not ok then return {0, 'phase', phase or ''} end
-if tonumber(st[2]) ~= idx then return {0, 'stale', phase} end
-if redis.call('SADD', KEYS[3], idx) == 0 then return {0, 'already_voided', phase} end
+-- Void (cancel) the current question: its answers stop counting for standings and prizes.
+-- The totals of the players who had it right are folded again, with the prelude's
+-- score_add, from the remaining questions' stored answers.
+-- KEYS: 1 state  2 audit  3 voided set  4 question specs  5 stats  6 standings index
+--       7.. per question of the episode, in index order: answers hash, correct zset
+-- ARGV: 1 'void'  2 request json: expect, actor, reason
+local cmd, req = ARGV[1], cjson.decode(ARGV[2])
+local st, target = machine_check(cmd, KEYS[1], KEYS[3], req)
+if not st then return target end
+local idx, now = tonumber(st.qidx), req.now_ms
+redis.call('SADD', KEYS[3], idx)
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local correct_of = {}
-local specs = redis.call('HGETALL', KEYS[7])
+local specs = redis.call('HGETALL', KEYS[4])
 for i = 1, #specs, 2 do
-  correct_of[tonumber(specs[i])] = tonumber(string.match(specs[i + 1], '^(%d+)|'))
+  correct_of[tonumber(specs[i])] = spec_decode(specs[i + 1])
 end
+local questions = (#KEYS - 6) / 2
+local function answers_key(q) return KEYS[7 + 2 * q] end
 
-local players = redis.call('ZRANGE', KEYS[6], 0, -1)
-for _, player in ipairs(players) do
+for _, player in ipairs(redis.call('ZRANGE', KEYS[8 + 2 * idx], 0, -1)) do
   local c, total, last = 0, 0, 0
-  for q = 0, #KEYS - 8 do
-    if q ~= idx and redis.call('SISMEMBER', KEYS[3], q) == 0 then
-      local rec = redis.call('HGET', KEYS[8 + q], player)
+  for q = 0, questions - 1 do
+    if redis.call('SISMEMBER', KEYS[3], q) == 0 then
+      local rec = redis.call('HGET', answers_key(q), player)
       if rec then
-        local o, r, s = string.match(rec, '^(%-?%d+)|(%-?%d+)|(%d+)|')
-        if tonumber(o) == correct_of[q] then
-          c = c + 1
-          total = total + tonumber(r)
-          last = q * 10000000 + tonumber(s)
-        end
+        local o, r, s = answer_decode(rec)
+        if o == correct_of[q] then c, total, last = score_add(c, total, last, r, order_key(q, s)) end
       end
     end
   end
-  if c == 0 then
-    redis.call('HDEL', KEYS[4], player)
-    redis.call('ZREM', KEYS[5], player)
-  else
-    redis.call('HSET', KEYS[4], player, string.format('%d|%d|%d', c, total, last))
-    redis.call('ZADD', KEYS[5], string.format('%d', (100000 - c) * 10000000000 + total), player)
-  end
+  score_store(KEYS[5], KEYS[6], player, redis.call('HGET', KEYS[5], player), c, total, last)
 end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('HSET', KEYS[1], 'phase', ARGV[2], 'phase_at', now, 'prev_phase', phase)
-redis.call('XADD', KEYS[2], '*', 'e', 'void', 'q', idx, 'now', now, 'seq', seq, 'by', ARGV[4], 'why', ARGV[5])
-return {1, seq, ARGV[2], idx, now, 0, 0}
+local seq = enter_phase(KEYS[1], st, target, now)
+redis.call('XADD', KEYS[2], '*', 'e', MACHINE[cmd].event, 'q', idx, 'now', now, 'seq', seq, 'by', req.actor,
+           'why', req.reason)
+return applied(seq, target, idx, now)

@@ -167,6 +167,7 @@ export default {
   "refusal.already_closed": "The question is already closed.",
   "refusal.too_early": "The deadline has not passed yet.",
   "refusal.not_voided": "Only a voided question can be re-run (void it first).",
+  "refusal.not_loaded": "Another episode has been loaded since. Reload the panel.",
   "host.ok": "Done: {cmd}",
   "host.error": "Error {status}: {message}",
   "host.network": "Could not send the command (network): {message}",

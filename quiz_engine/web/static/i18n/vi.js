@@ -175,6 +175,7 @@ export default {
   "refusal.already_closed": "Câu hỏi đã đóng rồi.",
   "refusal.too_early": "Chưa hết giờ.",
   "refusal.not_voided": "Chỉ chạy lại được câu đã hủy (hãy hủy trước).",
+  "refusal.not_loaded": "Một tập khác vừa được tải. Hãy tải lại bảng điều khiển.",
   "host.ok": "Đã thực hiện: {cmd}",
   "host.error": "Lỗi {status}: {message}",
   "host.network": "Không gửi được lệnh (mạng): {message}",
