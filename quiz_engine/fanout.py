@@ -11,8 +11,9 @@ What makes it safe, and what :meth:`FanoutWriter.write` asserts or guarantees:
 
 - it runs on the event loop's thread, which does nothing else until every helper is done,
   so no transport is touched by the loop meanwhile;
-- each socket appears once, and only sockets with an empty transport buffer are written
-  directly (bytes cannot overtake queued ones); the caller checks that, this asserts it;
+- each socket appears once (asserted), and only sockets with an empty transport buffer are
+  written directly, so bytes cannot overtake queued ones: the caller checks each socket in
+  the same loop turn (``Conn.idle``), this spot-checks it;
 - the descriptors are plain TCP sockets (no TLS: the caller decides from public
   ``get_extra_info``), and ``SIGPIPE`` is ignored (Python's default), so a dead peer is an
   ``EPIPE`` error, not a signal;
@@ -65,15 +66,20 @@ class _Claims:
         return range(start, self.next)
 
 
-def _write_fds(fds: Sequence[int], datas: Sequence[bytes], sent: list[int], times: list[int], claims: _Claims) -> None:
+def _write_fds(fds: Sequence[int], datas: Sequence[bytes], sent: list[int], times: list[int], claims: _Claims,
+               short: list[int]) -> None:
     write, clock = os.write, mono_us
     while block := claims.take():
         for i in block:
+            data = datas[i]
             try:
-                sent[i] = write(fds[i], datas[i])
+                n = write(fds[i], data)
             except BaseException:  # noqa: BLE001 - EAGAIN, EPIPE, a closed fd...: transport.write decides
-                sent[i] = -1
+                n = -1
             times[i] = clock()
+            if n != len(data):
+                sent[i] = n
+                short.append(i)  # list.append is atomic: the few sockets the transport must finish
 
 
 class FanoutWriter:
@@ -97,19 +103,21 @@ class FanoutWriter:
             self._owner = me
         assert me == self._owner, "the fan-out writer is used from one thread (the event loop's)"
         fds = [s.fd for s in socks]
-        assert all(fd >= 0 for fd in fds) and len(set(fds)) == n, "each socket once, each a plain descriptor"
-        assert not any(s.buffered() for s in socks), "only sockets with nothing queued are written directly"
-        sent, times = [0] * n, [0] * n
+        assert min(fds) >= 0 and len(set(fds)) == n, "each socket once, each a plain descriptor"
+        assert not socks[0].buffered() and not socks[-1].buffered(), "only sockets with nothing queued"
+        sent, times, short = [0] * n, [0] * n, list[int]()
         claims = _Claims(n)
         pool = self._pool if n >= THREADED_MIN else None
-        helpers = [pool.submit(_write_fds, fds, datas, sent, times, claims)
+        helpers = [pool.submit(_write_fds, fds, datas, sent, times, claims, short)
                    for _ in range(self.threads - 1)] if pool is not None else []
-        _write_fds(fds, datas, sent, times, claims)
+        _write_fds(fds, datas, sent, times, claims, short)
         for helper in helpers:
             helper.result()  # blocks the loop: it must not touch these sockets until all are done
-        for sock, data, count in zip(socks, datas, sent, strict=True):
-            if count != len(data):  # the rest (or all) through the transport: it buffers or fails
-                sock.write_rest(data[max(count, 0):])
+        for i in short:  # the rest (or all) through the transport: it buffers or fails
+            try:
+                socks[i].write_rest(datas[i][max(sent[i], 0):])
+            except Exception:  # noqa: BLE001 - that socket only; its connection_lost follows
+                continue
         return times
 
     def shutdown(self) -> None:

@@ -13,13 +13,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from quiz_engine.redis_server import EmbeddedRedis, free_port
 from tests.redis_cluster import LocalCluster
@@ -121,6 +122,14 @@ def fresh_redis(redis_url: str) -> str:
     client.flushall()
     client.close()
     return redis_url
+
+
+@pytest.fixture
+async def raw(fresh_redis: str) -> AsyncIterator[aioredis.Redis]:
+    """A plain client beside the store, to look at or tamper with what it wrote."""
+    client = aioredis.Redis.from_url(fresh_redis, decode_responses=True)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture

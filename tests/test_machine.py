@@ -56,12 +56,6 @@ async def other(fresh_redis: str) -> AsyncIterator[Store]:
     await s.close()
 
 
-@pytest.fixture
-async def raw(fresh_redis: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(fresh_redis, decode_responses=True)
-    yield client
-    await client.aclose()
-
 
 async def enter(store: Store, phase: Phase, route: list[Command] | None = None) -> None:
     for command in ROUTE[phase] if route is None else route:

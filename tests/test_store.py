@@ -32,13 +32,6 @@ async def store(fresh_redis: str) -> AsyncIterator[Store]:
     await s.close()
 
 
-@pytest.fixture
-async def raw(fresh_redis: str) -> AsyncIterator[aioredis.Redis]:
-    """A plain client beside the store, to tamper with what it wrote."""
-    client = aioredis.Redis.from_url(fresh_redis, decode_responses=True)
-    yield client
-    await client.aclose()
-
 
 _rid = iter(range(10**9))
 

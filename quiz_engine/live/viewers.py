@@ -88,8 +88,10 @@ class ViewerDesk:
     async def send_standings(self) -> None:
         """Each phone its own standing, once results are out (a personal frame per socket)."""
         v = self.view()
-        for i, conn in enumerate(list(self.hub.conns[Role.VIEWER])):
-            if conn.player:
-                conn.send(P.standing(v, conn.player))
-            if i % STANDINGS_STEP == STANDINGS_STEP - 1:
-                await asyncio.sleep(0)
+        conns = list(self.hub.conns[Role.VIEWER])
+        for start in range(0, len(conns), STANDINGS_STEP):
+            with self.hub.batched():  # written together, through the fan-out writer
+                for conn in conns[start : start + STANDINGS_STEP]:
+                    if conn.player:
+                        conn.send(P.standing(v, conn.player))
+            await asyncio.sleep(0)

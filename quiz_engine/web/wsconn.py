@@ -103,10 +103,15 @@ class WebSocketConnection(Conn, asyncio.Protocol):
     def buffered(self) -> int:
         return self.transport.get_write_buffer_size()
 
+    def idle(self) -> bool:
+        # ``closed`` is set whenever the protocol leaves OPEN (our close, the peer's, EOF, loss)
+        return self.fd >= 0 and not self.closed and not self.transport.get_write_buffer_size()
+
     def write_rest(self, data: bytes) -> None:
         self.transport.write(data)
 
     def shut(self, code: int, reason: str, abort: bool) -> None:
+        self.closed = True
         proto = self.proto
         if proto.state is State.OPEN:
             proto.send_close(code, reason)
@@ -137,6 +142,7 @@ class WebSocketConnection(Conn, asyncio.Protocol):
         self._events(session, arrival)
 
     def eof_received(self) -> bool | None:
+        self.closed = True
         self.proto.receive_eof()
         self._flush()
         return None  # the transport closes itself
@@ -176,6 +182,8 @@ class WebSocketConnection(Conn, asyncio.Protocol):
                     self._message(session, Opcode(parts[0][0]), b"".join(parts[1:]), arrival)
             # ping, pong, close: the protocol object answered them (in data_to_send)
         self._flush()
+        if self.proto.state is not State.OPEN:  # a close frame came (or a protocol error)
+            self.closed = True
         if self.proto.close_expected():
             self._arm_close_timer()
 
