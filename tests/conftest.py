@@ -146,6 +146,17 @@ def make_server(fresh_redis: str, tmp_path: Path) -> Iterator[Callable[..., Serv
         server.stop(signal.SIGKILL)
 
 
+# every way the node reads client frames (QUIZ_WS_IMPL) on both event loops (QUIZ_LOOP)
+SOCKET_IMPLS = [("fast", "uvloop"), ("fast", "asyncio"), ("parser", "uvloop"), ("parser", "asyncio")]
+
+
+@pytest.fixture(params=SOCKET_IMPLS, ids=["-".join(p) for p in SOCKET_IMPLS])
+def socket_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment of one socket implementation: a socket test taking it runs over all."""
+    impl, loop = request.param
+    return {"QUIZ_WS_IMPL": impl, "QUIZ_LOOP": loop}
+
+
 @pytest.fixture
 def server(make_server: Callable[..., ServerProc]) -> ServerProc:
     """A server with the test bank's episode ep1 loaded, in the lobby."""

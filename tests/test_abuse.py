@@ -25,6 +25,7 @@ import redis as redis_lib
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from quiz_engine.web.wsconn import CLOSE_TIMEOUT_S
 from tests.client import Client, joined
 from tests.conftest import HOST_TOKEN, ServerProc
 
@@ -37,9 +38,13 @@ async def refused_status(url: str, **kwargs: Any) -> int | None:
         ws = await websockets.connect(url, open_timeout=10, **kwargs)
     except websockets.InvalidStatus as exc:
         return exc.response.status_code
+    started = time.monotonic()
     try:
         await asyncio.wait_for(ws.recv(), 10)  # an accepted socket starts with 'hello'
     except websockets.ConnectionClosed:
+        # the server finished the closing handshake itself (it read the client's close reply),
+        # not by its abort timer: a refused client is not kept waiting
+        assert time.monotonic() - started < CLOSE_TIMEOUT_S, "refusal ended by the server's close timer"
         return ws.close_code
     await ws.close()
     return None
@@ -92,7 +97,8 @@ async def test_join_rate_per_ip(make_server: Callable[..., ServerProc]) -> None:
         await c.close()
 
 
-async def test_maximum_frame_size(server: ServerProc) -> None:
+async def test_maximum_frame_size(make_server: Callable[..., ServerProc], socket_env: dict[str, str]) -> None:
+    server = make_server("--load", "test/ep1", env=socket_env)
     # exactly 4096 bytes is served
     c = await Client.connect(f"{server.ws}/ws/viewer")
     base = json.dumps({"type": "ping", "t": 7, "pad": ""})
@@ -344,8 +350,10 @@ async def test_tokens_never_appear_in_logs(make_server: Callable[..., ServerProc
 # --- origin ----------------------------------------------------------------------------------------
 
 
-async def test_origin_check_on_every_handshake(make_server: Callable[..., ServerProc]) -> None:
-    server = make_server("--load", "test/ep1")
+async def test_origin_check_on_every_handshake(
+    make_server: Callable[..., ServerProc], socket_env: dict[str, str]
+) -> None:
+    server = make_server("--load", "test/ep1", env=socket_env)
     port = server.port
     endpoints: list[tuple[str, dict[str, Any]]] = [
         ("/ws/viewer", {}),

@@ -179,8 +179,10 @@ class RawViewer:
         return [f for op, f in self.frames if op == 0x1 and f.get("type") == kind]
 
 
-def test_frames_cut_anywhere_and_control_frames_keep_working(make_server: Callable[..., ServerProc]) -> None:
-    server = make_server("--load", "test/ep1")
+def test_frames_cut_anywhere_and_control_frames_keep_working(
+    make_server: Callable[..., ServerProc], socket_env: dict[str, str]
+) -> None:
+    server = make_server("--load", "test/ep1", env=socket_env)
     assert server.cmd("open").status_code == 200
     rng = random.Random(7)
     v = RawViewer(server.port)

@@ -55,6 +55,20 @@ class Owner(Protocol):
     def gone(self, conn: WebSocketConnection) -> None: ...
 
 
+class _Refused:
+    """The session of a socket that was never admitted: its messages are dropped, while the
+    protocol object still answers its close frame (so the client is not kept waiting)."""
+
+    def on_message(self, payload: bytes | str, arrival_us: int) -> None:
+        pass
+
+    def on_close(self) -> None:
+        pass
+
+
+_REFUSED = _Refused()
+
+
 def plain_fd(transport: asyncio.BaseTransport) -> int:
     """The socket's descriptor if the transport carries WebSocket bytes as they are (plain TCP,
     no TLS), judged from ``get_extra_info`` only; else -1 (no direct fan-out writes)."""
@@ -127,8 +141,8 @@ class WebSocketConnection(Conn, asyncio.Protocol):
         arrival = mono_us()  # an answer's arrival time: taken before any decoding
         self.last_rx = arrival
         session = self.session
-        if session is None:
-            return
+        if session is None:  # refused (or not yet admitted): only the closing handshake matters
+            session = _REFUSED
         if self.fast and self.cursor.at_boundary and self.proto.state is State.OPEN:
             payloads = split_data_frames(data, MAX_FRAME_BYTES)
             if payloads is not None:

@@ -213,7 +213,10 @@ class SocketServer:
 
     async def _host(self, conn: WebSocketConnection, cred: Credentials, rest: bytes) -> None:
         try:
-            ok = await check_bearer(cred, self.runner) or await host_session(cred, self.runner) is not None
+            try:
+                ok = await check_bearer(cred, self.runner) or await host_session(cred, self.runner) is not None
+            finally:
+                conn.pause(False)  # read again: the session's frames, or the close reply to a refusal
         except RateLimited:
             conn.shut(CLOSE_POLICY, "too many wrong host tokens; wait a minute", abort=False)
             return
@@ -223,7 +226,6 @@ class SocketServer:
         if not ok:
             conn.shut(CLOSE_AUTH, "host token required", abort=False)
             return
-        conn.pause(False)
         self._open(conn, rest)
 
     def _open(self, conn: WebSocketConnection, rest: bytes) -> None:
