@@ -168,15 +168,16 @@ class Hub:
 
     def remove(self, conn: Conn) -> None:
         self.closed += 1
-        if conn in self.conns[conn.role]:
-            self.conns[conn.role].discard(conn)
-            metrics.CONNECTED.labels(conn.role.value).dec()
+        self._drop(conn)
         conn.closed = True
 
     def slow(self, conn: Conn) -> None:
         """A socket was cut off as a slow consumer: out of every later fan-out."""
         self.slow_disconnects += 1
         metrics.SLOW_CONSUMERS.inc()
+        self._drop(conn)
+
+    def _drop(self, conn: Conn) -> None:
         if conn in self.conns[conn.role]:
             self.conns[conn.role].discard(conn)
             metrics.CONNECTED.labels(conn.role.value).dec()

@@ -20,7 +20,6 @@ from typing import Any
 from quiz_engine import __version__
 from quiz_engine.clock import NodeClock
 from quiz_engine.config import Settings
-from quiz_engine.delivery import Delivery
 from quiz_engine.errors import RedisUnavailable
 from quiz_engine.game.phases import Phase
 from quiz_engine.hub import Hub, Role
@@ -57,9 +56,6 @@ class Runner:
         self.secret = ""
         self.host_token = ""
         self.overlay_token = ""
-        # the open question's fan-out on this node (its current opening only): who was a
-        # broadcast recipient and their delivery allowance (delivery.py)
-        self.delivery: Delivery | None = None
         self.ip_conns = ConnCounter(settings.max_conns_per_ip)
         self.ip_joins = PerIp(settings.joins_per_ip_per_s, settings.join_burst_per_ip)
         self.auth_guard = AuthGuard()  # wrong host tokens per address: API, login and host socket
@@ -68,11 +64,10 @@ class Runner:
         self.scheduler = ViewerScheduler(hub, self.clock, store)
         self.ingest = AnswerIngest(store, batched=hub.batched)
         self.answers = AnswerDesk(self.ingest, self.clock, lambda: self.mirror.view.episode,
-                                  lambda: self.delivery, self.presence.refused_answer)
+                                  lambda: self.scheduler.delivery, self.presence.refused_answer)
         self.viewers = ViewerDesk(store, hub, self.clock, lambda: self.mirror.view, self._public_settings,
                                   lambda: self.mirror.delay_ms)
-        self.host = HostDesk(store, library, settings, self.clock, self.node, self.mirror, self.presence, hub,
-                             self._synced)
+        self.host = HostDesk(store, library, settings, self.clock, self.node, self.mirror, self.presence, hub)
         self.closer = CloseTimer(self.clock, self.host.auto_close)
         self.gc = GcPolicy()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -135,9 +130,6 @@ class Runner:
             except Exception:
                 log.exception("poll failed")
 
-    async def _synced(self, force: bool) -> None:
-        await self.mirror.sync(force=force)
-
     def _where(self) -> dict[str, Any]:
         v = self.mirror.view
         return {"episode": v.episode, "phase": v.phase.value if v.episode else None, "question": v.qidx}
@@ -152,9 +144,8 @@ class Runner:
         if v.episode != self._episode:  # another episode loaded: nothing queued for the old one goes out
             self._episode = v.episode
             self.scheduler.clear()
-            self.delivery = None
         if phase is Phase.QUESTION:
-            self.closer.arm(v.qidx, v.num("deadline") + v.num("grace"))
+            self._arm_closer(v)
         else:
             self.closer.cancel()
         if not broadcast:
@@ -166,11 +157,8 @@ class Runner:
         await self.hub.broadcast((Role.HOST,), prepared if projection.host is projection.public
                                  else Prepared(projection.host))
         if phase is Phase.QUESTION:
-            key = (v.episode, v.qidx, v.num("release_at"))
-            if self.delivery is None or self.delivery.key != key:
-                # a new opening (next question, re-run, replay after a reset): fresh allowances
-                self.delivery = Delivery(key, v.num("cap") * 1000)
-            self.scheduler.schedule(projection.viewer_at, projection.public, delivery=self.delivery)
+            delivery = self.scheduler.delivery_for((v.episode, v.qidx, v.num("release_at")), v.num("cap") * 1000)
+            self.scheduler.schedule(projection.viewer_at, projection.public, delivery=delivery)
         else:
             self.scheduler.schedule(projection.viewer_at, projection.public,
                                     after=self._results_out if projection.results else None)
@@ -183,7 +171,10 @@ class Runner:
     def _ensure_close_timer(self) -> None:
         v = self.mirror.view
         if v.episode and v.phase is Phase.QUESTION and not self.closer.armed:
-            self.closer.arm(v.qidx, v.num("deadline") + v.num("grace"))
+            self._arm_closer(v)
+
+    def _arm_closer(self, v: P.EpisodeView) -> None:
+        self.closer.arm(v.qidx, v.num("deadline") + v.num("grace"))
 
     # --- what web/ calls --------------------------------------------------------------------
     @property

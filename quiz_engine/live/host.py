@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from quiz_engine.clock import NodeClock
@@ -34,8 +33,7 @@ FASTEST_SHOWN = 5
 
 class HostDesk:
     def __init__(self, store: Store, library: BankLibrary, settings: Settings, clock: NodeClock, node: str,
-                 mirror: EpisodeMirror, presence: NodePresence, hub: Hub,
-                 synced: Callable[[bool], Awaitable[None]]) -> None:
+                 mirror: EpisodeMirror, presence: NodePresence, hub: Hub) -> None:
         self.store = store
         self.library = library
         self.settings = settings
@@ -44,7 +42,6 @@ class HostDesk:
         self.mirror = mirror
         self.presence = presence
         self.hub = hub
-        self.synced = synced  # re-sync this node after a change (force: re-read the show settings)
 
     # --- show settings ---------------------------------------------------------------------------
     def settings_dict(self) -> dict[str, Any]:
@@ -64,7 +61,7 @@ class HostDesk:
         if one_prize is not None:
             await self.store.set_one_prize(one_prize)
         await self.store.publish({"kind": "show"})
-        await self.synced(True)
+        await self.mirror.sync(force=True)
         return self.settings_dict()
 
     # --- commands --------------------------------------------------------------------------------
@@ -77,7 +74,7 @@ class HostDesk:
         result = await self.store.load(key, meta, [(question_spec(q), question_public(q)) for q in questions])
         self._check("load", result)
         await self.store.publish({"kind": "show"})
-        await self.synced(True)
+        await self.mirror.sync(force=True)
         return self.host_state()
 
     async def command(self, command: Command, expect: int = -1, actor: str = "host", reason: str = "",
@@ -100,7 +97,7 @@ class HostDesk:
         self._check(command.value, result)
         log.info("command", extra={"episode": ep, "command": command.value, "seq": result.seq, "question": result.qidx})
         await self.store.publish({"kind": "state", "ep": ep, "seq": result.seq})
-        await self.synced(False)
+        await self.mirror.sync()
         return self.host_state()
 
     def _check(self, command: str, result: Transition) -> None:
@@ -113,7 +110,7 @@ class HostDesk:
         result = await self.store.transition(ep, Command.CLOSE, expect=idx, auto=True, actor=f"timer:{self.node}")
         if result.ok:
             await self.store.publish({"kind": "state", "ep": ep, "seq": result.seq})
-            await self.synced(False)
+            await self.mirror.sync()
         return result
 
     async def disqualify(self, player: str, reason: str, actor: str = "host") -> dict[str, Any]:

@@ -95,6 +95,9 @@ class ViewerScheduler:
         self.store = store
         self.mono = mono
         self.queue = ViewerQueue()
+        # the open question's fan-out on this node (its current opening only): who was a
+        # broadcast recipient and their delivery allowance (delivery.py)
+        self.delivery: Delivery | None = None
         self._wake = asyncio.Event()
         self._records: set[asyncio.Task[None]] = set()
 
@@ -104,8 +107,17 @@ class ViewerScheduler:
         self.queue.push(Scheduled(due_ms, dict(frame), delivery, after))
         self._wake.set()
 
+    def delivery_for(self, key: tuple[str, int, int], cap_us: int) -> Delivery:
+        """The delivery record of this opening of a question (a new one for a new opening:
+        next question, re-run, replay after a reset)."""
+        if self.delivery is None or self.delivery.key != key:
+            self.delivery = Delivery(key, cap_us)
+        return self.delivery
+
     def clear(self) -> None:
+        """Another episode: nothing queued, no record, for the old one."""
         self.queue.clear()
+        self.delivery = None
 
     async def run(self) -> None:
         """Send each frame when it is due (the node's task)."""

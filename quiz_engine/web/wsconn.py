@@ -104,7 +104,7 @@ class WebSocketConnection(Conn, asyncio.Protocol):
         self.proto = proto
         self.fast = fast  # the small-frame fast path may be used (off: every frame through the parser)
         self.cursor = FrameCursor()
-        self.fragments: list[bytes] | None = None  # a fragmented message being assembled
+        self.fragments: tuple[Opcode, list[bytes]] | None = None  # a fragmented message being assembled
         self.session: Session | None = None
         self.close_timer: asyncio.TimerHandle | None = None
         self.last_rx = mono_us()
@@ -112,13 +112,13 @@ class WebSocketConnection(Conn, asyncio.Protocol):
 
     # --- Conn's transport primitives ------------------------------------------------------------
     def writable(self) -> bool:
-        return self.proto.state is State.OPEN and not self.transport.is_closing()
+        # ``closed`` already covers the protocol leaving OPEN (our close, the peer's, EOF, loss)
+        return not self.transport.is_closing()
 
     def buffered(self) -> int:
         return self.transport.get_write_buffer_size()
 
     def idle(self) -> bool:
-        # ``closed`` is set whenever the protocol leaves OPEN (our close, the peer's, EOF, loss)
         return self.fd >= 0 and not self.closed and not self.transport.get_write_buffer_size()
 
     def write_rest(self, data: bytes) -> None:
@@ -129,12 +129,11 @@ class WebSocketConnection(Conn, asyncio.Protocol):
         proto = self.proto
         if proto.state is State.OPEN:
             proto.send_close(code, reason)
-        if abort:
-            self._flush()
-            self.transport.abort()
-            return
         self._flush()
-        self._arm_close_timer()
+        if abort:
+            self.transport.abort()
+        else:
+            self._arm_close_timer()
 
     # --- asyncio.Protocol ------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
@@ -188,12 +187,13 @@ class WebSocketConnection(Conn, asyncio.Protocol):
                 if event.fin:
                     self._message(session, opcode, bytes(event.data), arrival)
                 else:
-                    self.fragments = [bytes([opcode.value]), bytes(event.data)]
+                    self.fragments = (opcode, [bytes(event.data)])
             elif opcode is Opcode.CONT and self.fragments is not None:
-                self.fragments.append(bytes(event.data))
+                first, parts = self.fragments
+                parts.append(bytes(event.data))
                 if event.fin:
-                    parts, self.fragments = self.fragments, None
-                    self._message(session, Opcode(parts[0][0]), b"".join(parts[1:]), arrival)
+                    self.fragments = None
+                    self._message(session, first, b"".join(parts), arrival)
             # ping, pong, close: the protocol object answered them (in data_to_send)
         self._flush()
         if self.proto.state is not State.OPEN:  # a close frame came (or a protocol error)

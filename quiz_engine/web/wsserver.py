@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
 from websockets.datastructures import Headers
-from websockets.http11 import Request
+from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
@@ -74,6 +74,13 @@ BAD_REQUEST = (b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=u
 def _select(protocol: ServerProtocol, offered: Sequence[Subprotocol]) -> Subprotocol | None:
     chosen = pick_subprotocol(list(offered))
     return Subprotocol(chosen) if chosen is not None else None
+
+
+def _respond(proto: ServerProtocol, transport: asyncio.Transport, response: Response) -> None:
+    proto.send_response(response)
+    for data in proto.data_to_send():
+        if data:  # (an empty one is websockets' "end of stream" after a refusal: the caller closes)
+            transport.write(data)
 
 
 def forwarded_client(peer: str, headers: Headers, trusted: Trusted) -> str:
@@ -180,10 +187,7 @@ class SocketServer:
         role = ROUTES.get(path)
         response = proto.reject(404, "no such WebSocket endpoint\n") if role is None else proto.accept(request)
         if response.status_code != 101 or role is None:
-            proto.send_response(response)
-            for data in proto.data_to_send():
-                if data:
-                    transport.write(data)
+            _respond(proto, transport, response)
             transport.close()
             return
         peer = transport.get_extra_info("peername")
@@ -191,9 +195,7 @@ class SocketServer:
         conn = WebSocketConnection(transport, proto, role, codec_for_subprotocol(proto.subprotocol), ip,
                                    max_buffer=self.settings.max_buffer_bytes, fast=self.fast)
         transport.set_protocol(conn)
-        proto.send_response(response)
-        for data in proto.data_to_send():
-            transport.write(data)
+        _respond(proto, transport, response)
         headers = request.headers
         if not self.host_check(headers.get("Host", "")):
             conn.shut(CLOSE_FORBIDDEN, "host not allowed", abort=False)
