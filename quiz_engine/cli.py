@@ -73,10 +73,6 @@ async def _store(args: argparse.Namespace) -> AsyncIterator[Store]:
             embedded.stop()
 
 
-def _one_prize(show: dict[str, str], flag: bool | None) -> bool:
-    return flag if flag is not None else show.get("one_prize", "0") == "1"
-
-
 async def _results(args: argparse.Namespace) -> int:
     from quiz_engine.reports.cli import results_command
 
@@ -87,7 +83,7 @@ async def _verify(args: argparse.Namespace) -> int:
     from quiz_engine.verify import verify
 
     async with _store(args) as store:
-        result = await verify(store, args.episode, _one_prize(await store.show(), args.one_prize))
+        result = await verify(store, args.episode, args.one_prize)
     diffs = result.differences
     for note in result.notes:
         print(f"note: {note}")
@@ -241,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--one-prize",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="override the show's one-prize-per-person setting",
+        help="override the prize rule each episode was played under (one question prize per person)",
     )
     common_redis(results)
     results.set_defaults(func=_async(_results))
@@ -252,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Replay the audit stream and compare with stored results; exit 1 on any difference.",
     )
     verify.add_argument("episode")
-    verify.add_argument("--one-prize", action=argparse.BooleanOptionalAction, default=None)
+    verify.add_argument("--one-prize", action=argparse.BooleanOptionalAction, default=None,
+                        help="recompute the winners under this prize rule instead of the one the audit recorded")
     common_redis(verify)
     verify.set_defaults(func=_async(_verify))
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from quiz_engine.errors import ConfigError
 from quiz_engine.protocol.frames import PROFILE_FIELDS
+from quiz_engine.sources import source_problem
 
 # how the node's own WebSocket layer (web/wsconn.py) reads client frames, per QUIZ_WS_IMPL: the
 # small-frame fast path where it is safe (default), or every frame through websockets' parser
@@ -192,7 +193,9 @@ class Settings:
     required_fields: tuple[str, ...] = setting(
         (), "join fields required besides the display name: full_name,unit,phone", env="QUIZ_REQUIRED_FIELDS",
         flag="--require", many=tuple, check=_profile_field, metavar="FIELDS")
-    one_prize_per_person: bool = setting(False, "one question prize per person per episode", flag="--one-prize")
+    one_prize_per_person: bool = setting(
+        True, "one question prize per person per episode, for episodes loaded from now on (--no-one-prize: "
+        "a player may win several)", flag="--one-prize")
     workers: int = setting(1, "node processes on this host sharing the port (one per core)", flag="--workers",
                            parse=_whole, check=_between(1, 256), metavar="N")
     log_level: str = setting("info", "how much to log: debug, info, warning or error", flag="--log-level",
@@ -209,6 +212,11 @@ class Settings:
         env="QUIZ_TRUSTED_PROXIES", flag="--trusted-proxy", many=tuple, check=_network, metavar="ADDR",
         details="; from anyone else the headers are ignored, so per-address limits count the real peer. "
         "Behind nginx on the same machine: `127.0.0.1` (see `deploy/`)")
+    sources: tuple[str, ...] = setting(
+        (), "join sources, one per page the show is simulcast on, as TAG=Label (repeatable)",
+        env="QUIZ_SOURCES", flag="--source", many=tuple, check=source_problem, metavar="TAG=LABEL",
+        details="; each gets its own join link and QR code (`/?src=TAG`) and its own count in the "
+        "participation report")
     # Host names served (besides the public URL's, localhost, IP literals, this machine's name)
     allowed_hosts: tuple[str, ...] = setting(
         (), "other Host names served (repeatable; * for any)", env="QUIZ_ALLOWED_HOSTS", flag="--allowed-host",
@@ -354,7 +362,7 @@ def cli_layer(args: argparse.Namespace, names: Iterable[str] | None = None) -> L
             continue
         if raw == "":  # as in the environment, except a list: --require "" means none
             continue
-        if isinstance(raw, bool):  # a store_true flag
+        if isinstance(raw, bool):  # a --x / --no-x flag
             layer[f.name] = (raw, spec.flag)
             continue
         raws = [str(r) for r in raw] if isinstance(raw, list) else [str(raw)]
@@ -385,8 +393,8 @@ def add_arguments(parser: argparse.ArgumentParser, names: Iterable[str] | None =
         shown = _shown_default(f, spec).replace("`", "")
         where = f" (default {shown}" + (f"; env {spec.env})" if spec.env else ")")
         kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": (spec.help + where).replace("%", "%%")}
-        if isinstance(f.default, bool):
-            kwargs["action"] = "store_true"
+        if isinstance(f.default, bool):  # --x / --no-x: either can override the environment
+            kwargs["action"] = argparse.BooleanOptionalAction
         else:
             kwargs["metavar"] = spec.metavar or ("{" + ",".join(spec.choices) + "}" if spec.choices else None)
             if spec.many:

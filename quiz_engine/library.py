@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ from quiz_engine.banks.loader import discover_banks, load_bank
 from quiz_engine.banks.model import Bank, Question
 from quiz_engine.errors import NotFound
 from quiz_engine.store.records import QuestionSpec
+
+log = logging.getLogger(__name__)
 
 
 def episode_key(bank: str, episode: str) -> str:
@@ -39,6 +42,7 @@ def episode_meta(bank: Bank, episode_id: str) -> dict[str, Any]:
         "date": ep.date,
         "sources": [q.source for q in questions],
         "ids": [q.id for q in questions],
+        "branding": bank.branding.public() if bank.branding else None,  # the overlay's logo and colours
     }
 
 
@@ -50,6 +54,8 @@ class BankLibrary:
             files = discover_banks(path) if path.is_dir() else [path]
             for file in files:
                 bank = load_bank(file)
+                for warning in bank.warnings:  # e.g. a question too long for the overlay
+                    log.warning("bank warning: %s", warning)
                 self.banks[bank.id] = bank
                 self.files[bank.id] = file
 

@@ -7,7 +7,6 @@ host and the organisers only, never for the overlay or viewers."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from quiz_engine.game.standings import CorrectAnswer, question_winners, rank_standings
@@ -33,13 +32,27 @@ def shown_name(p: dict[str, Any]) -> str:
     return f"{p['name']} #{p['tag']}" if p.get("tag") else str(p.get("name", ""))
 
 
-async def episode_results(store: Store, episode: str, one_prize: bool, reserves: int = 3,
+async def prize_rule(store: Store, episode: str, override: bool | None = None) -> bool:
+    """Whether ``episode`` gives one question prize per person: ``override`` if given (a CLI
+    flag), else the rule the episode was played under, else (an episode created before the rule
+    was the episode's own) the show's setting."""
+    if override is not None:
+        return override
+    rule = await store.prize_rule(episode)
+    if rule is not None:
+        return rule
+    return (await store.show()).get("one_prize", "1") == "1"
+
+
+async def episode_results(store: Store, episode: str, one_prize: bool | None = None, reserves: int = 3,
                           fast_answer_ms: int = 300, flag_top: int = 20) -> dict[str, Any]:
     """Everything the winners report needs for one episode; ``phase`` is None if it does not exist.
+    ``one_prize`` overrides the episode's own prize rule (:func:`prize_rule`).
 
     Prizes and standings come from :mod:`quiz_engine.game.standings` (the one statement of
     the rules); this function only reads Redis and attaches profiles.
     """
+    one_prize = await prize_rule(store, episode, one_prize)
     meta = await store.meta(episode)
     public = await store.public_questions(episode)
     specs = await store.question_specs(episode)
@@ -86,6 +99,7 @@ async def episode_results(store: Store, episode: str, one_prize: bool, reserves:
         "title": meta.get("title", episode),
         "bank": meta.get("bank", episode.partition(".")[0]),
         "bank_title": meta.get("bank_title", ""),
+        "language": meta.get("language", ""),
         "date": meta.get("date"),
         "phase": state.get("phase"),
         "count": int(state.get("count", 0)),
@@ -108,83 +122,14 @@ async def episode_results(store: Store, episode: str, one_prize: bool, reserves:
     }
 
 
-def results_csv(results: dict[str, Any]) -> str:
-    """Two tables in one CSV: question winners (with reserves), then the standings.
+def results_csv(results: dict[str, Any], lang: str = "en") -> str:
+    """Question winners (with reserves), then the standings, then disqualifications, in one CSV.
 
-    Cells go through :func:`quiz_engine.reports.safe.csv_cell`, so a name like ``=cmd|...``
-    is not run as a formula by the spreadsheet that opens the file."""
+    The writer is :func:`quiz_engine.reports.tables.results_csv` (English column names by
+    default, the format ``GET /api/host/results?format=csv`` has always had; ``lang="vi"`` for
+    Vietnamese ones); cells go through :mod:`quiz_engine.reports.safe`, so a name like
+    ``=cmd|...`` is not run as a formula by the spreadsheet that opens the file."""
     # imported here: quiz_engine.reports imports this module, a top-level import would be circular
-    from quiz_engine.reports.safe import csv_writer
+    from quiz_engine.reports.tables import results_csv as write
 
-    buf = io.StringIO()
-    w = csv_writer(buf)
-    w.writerow(
-        [
-            "section",
-            "question",
-            "place",
-            "player",
-            "name",
-            "full_name",
-            "unit",
-            "phone",
-            "time_ms",
-            "correct_answers",
-            "note",
-        ]
-    )
-    for q in results["questions"]:
-        entries = ([q["winner"]] if q["winner"] else []) + q["reserves"]
-        if not entries:
-            w.writerow(
-                [
-                    "question",
-                    q["index"] + 1,
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "voided" if q["voided"] else "no correct answer",
-                ]
-            )
-        for place, p in enumerate(entries, 1):
-            w.writerow(
-                [
-                    "question",
-                    q["index"] + 1,
-                    place,
-                    p["player"],
-                    p["name"],
-                    p["full_name"],
-                    p["unit"],
-                    p["phone"],
-                    p["time_ms"],
-                    "",
-                    "; ".join(["winner" if place == 1 else "reserve", *(f"review {f}" for f in p.get("flags", []))]),
-                ]
-            )
-    for s in results["standings"]:
-        w.writerow(
-            [
-                "standings",
-                "",
-                s["rank"],
-                s["player"],
-                s["name"],
-                s["full_name"],
-                s["unit"],
-                s["phone"],
-                s["time_ms"],
-                s["correct"],
-                "; ".join(f"review {f}" for f in s.get("flags", [])),
-            ]
-        )
-    for d in results["disqualified"]:
-        w.writerow(
-            ["disqualified", "", "", d["player"], d["name"], d["full_name"], d["unit"], d["phone"], "", "", d["reason"]]
-        )
-    return buf.getvalue()
+    return write(results, lang)

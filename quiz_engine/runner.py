@@ -37,6 +37,7 @@ from quiz_engine.live.viewers import ViewerDesk
 from quiz_engine.protocol import projector as P
 from quiz_engine.protocol import server_frames as F
 from quiz_engine.protocol.codec import Prepared
+from quiz_engine.sources import source_map
 from quiz_engine.store.redis_store import Store
 from quiz_engine.tokens import overlay_token, same
 
@@ -65,8 +66,9 @@ class Runner:
         self.ingest = AnswerIngest(store, batched=hub.batched)
         self.answers = AnswerDesk(self.ingest, self.clock, lambda: self.mirror.view.episode,
                                   lambda: self.scheduler.delivery, self.presence.refused_answer)
+        self.sources = source_map(settings.sources)  # join sources: tag -> label
         self.viewers = ViewerDesk(store, hub, self.clock, lambda: self.mirror.view, self._public_settings,
-                                  lambda: self.mirror.delay_ms)
+                                  lambda: self.mirror.delay_ms, self.sources)
         self.host = HostDesk(store, library, settings, self.clock, self.node, self.mirror, self.presence, hub)
         self.closer = CloseTimer(self.clock, self.host.auto_close)
         self.gc = GcPolicy()
@@ -84,6 +86,8 @@ class Runner:
         # seeded only if absent: a restarted node never overwrites the host's live settings
         await self.store.seed_show(delay_ms=int(self.settings.stream_delay_s * 1000),
                                    one_prize=self.settings.one_prize_per_person)
+        if self.sources:  # the labels, for reports made offline from Redis alone
+            await self.store.add_sources(self.sources)
         self.ingest.start()
         await self.mirror.sync(force=True)
         if self.settings.autoload and not self.mirror.view.episode:
@@ -148,7 +152,8 @@ class Runner:
             self._arm_closer(v)
         else:
             self.closer.cancel()
-        if not broadcast:
+        if not broadcast:  # the host panels re-read their state (next question, buttons, settings)
+            await self.hub.broadcast((Role.HOST,), Prepared(F.refresh(v.seq)))
             return
         self.gc.on_phase(phase)
         projection = P.project(v, self.clock.now_ms(), self.mirror.delay_ms)
@@ -180,10 +185,6 @@ class Runner:
     @property
     def view(self) -> P.EpisodeView:
         return self.mirror.view
-
-    @property
-    def one_prize(self) -> bool:
-        return self.mirror.one_prize
 
     @property
     def required_fields(self) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from quiz_engine.game.standings import (
     rank_standings,
     scores_from_answers,
 )
+from quiz_engine.results import prize_rule
 from quiz_engine.store.redis_store import Store
 
 
@@ -38,6 +39,7 @@ class Replay:
     openings: dict[int, tuple[int, int | None]] = field(default_factory=dict)
     allowances: dict[int, dict[str, int]] = field(default_factory=dict)  # q -> player -> µs (fan-outs)
     untimed: dict[int, int] = field(default_factory=dict)  # q -> answers recorded without timing parts
+    one_prize: bool | None = None  # the prize rule the audit recorded (create / prize_rule), if any
     problems: list[str] = field(default_factory=list)
 
     def correct_lists(self, count: int) -> list[list[CorrectAnswer]]:
@@ -102,6 +104,8 @@ def replay(entries: Iterable[tuple[str, dict[str, str]]]) -> Replay:
     rp = Replay()
     for entry_id, e in entries:
         kind = e.get("e")
+        if kind in ("create", "prize_rule") and "one_prize" in e:
+            rp.one_prize = e["one_prize"] == "1"
         if kind in ("create", "reset"):
             rp.answers.clear()
             rp.voided.clear()
@@ -142,18 +146,26 @@ class Verification:
     notes: list[str]
 
 
-async def verify_episode(store: Store, episode: str, one_prize: bool) -> list[str]:
+async def verify_episode(store: Store, episode: str, one_prize: bool | None = None) -> list[str]:
     """Differences between stored results and the audit replay (empty: all agree)."""
     return (await verify(store, episode, one_prize)).differences
 
 
-async def verify(store: Store, episode: str, one_prize: bool) -> Verification:
-    """Differences between stored results and the audit replay, and what could not be checked."""
+async def verify(store: Store, episode: str, one_prize: bool | None = None) -> Verification:
+    """Differences between stored results and the audit replay, and what could not be checked.
+
+    The winners are recomputed under the prize rule the audit recorded for the episode (or
+    ``one_prize``, if given); a stored rule that disagrees with the audit is a difference."""
     state = await store.state(episode)
     if not state:
         return Verification([f"episode {episode!r} does not exist"], [])
     rp = replay(await store.audit(episode))
     diffs = list(rp.problems)
+    stored_rule = await store.prize_rule(episode)
+    if rp.one_prize is not None and stored_rule is not None and stored_rule != rp.one_prize:
+        diffs.append(f"prize rule differs: stored one_prize={int(stored_rule)}, audit one_prize={int(rp.one_prize)}")
+    if one_prize is None:
+        one_prize = rp.one_prize if rp.one_prize is not None else await prize_rule(store, episode)
     count = int(state.get("count", 0))
     specs = await store.question_specs(episode)
     for q in range(count):

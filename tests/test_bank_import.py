@@ -11,8 +11,8 @@ from openpyxl import Workbook, load_workbook
 
 from quiz_engine.banks.cli import add_bank_commands
 from quiz_engine.banks.loader import load_bank
-from quiz_engine.banks.sheets import export_sheet, import_sheet, write_template
-from quiz_engine.errors import BankError
+from quiz_engine.banks.sheets import SheetProblem, export_sheet, import_sheet, write_template
+from quiz_engine.errors import BankError, BankProblem
 
 BANKS = Path(__file__).resolve().parent.parent / "question_banks"
 TEMPLATE_XLSX = BANKS / "template.xlsx"
@@ -35,6 +35,12 @@ def _csv(path: Path, rows: Rows) -> Path:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle).writerows(rows)
     return path
+
+
+def _where(problem: BankProblem) -> str:
+    """``row 3, column F`` from a sheet problem's parts (its location also names sheet and header)."""
+    assert isinstance(problem, SheetProblem)
+    return f"row {problem.row}" + (f", column {problem.column}" if problem.column else "")
 
 
 def _run(argv: list[str]) -> int:
@@ -118,7 +124,7 @@ def test_three_error_sheet(tmp_path: Path, suffix: str) -> None:
     with pytest.raises(BankError) as info:
         import_sheet(path)
     problems = info.value.problems
-    assert [(p.location, p.field) for p in problems] == [
+    assert [(_where(p), p.field) for p in problems] == [
         ("row 3, column F", "correct"),
         ("row 4, column E", "option D"),
         ("row 5, column F", "correct"),
@@ -127,6 +133,8 @@ def test_three_error_sheet(tmp_path: Path, suffix: str) -> None:
     assert "duplicates option A" in problems[1].message
     assert "unknown letter 'E'" in problems[2].message
     assert all(p.file == str(path) for p in problems)
+    sheet = 'sheet "Sheet", ' if suffix == ".xlsx" else ""
+    assert problems[0].location == f'{sheet}row 3, column F "Correct"'  # sheet, row, column and its header
 
 
 ROW_CASES: list[tuple[str, list[object], str, str, str]] = [
@@ -149,7 +157,7 @@ def test_row_rules(tmp_path: Path, row: list[object], location: str, field: str,
     with pytest.raises(BankError) as info:
         import_sheet(path)
     (problem,) = info.value.problems
-    assert (problem.location, problem.field) == (location, field)
+    assert (_where(problem), problem.field) == (location, field)
     assert needle in problem.message
 
 
@@ -163,7 +171,7 @@ def test_duplicate_ids_and_texts_name_the_later_row(tmp_path: Path) -> None:
     ]
     with pytest.raises(BankError) as info:
         import_sheet(_xlsx(tmp_path / "s.xlsx", rows))
-    assert [(p.location, p.field) for p in info.value.problems] == [
+    assert [(_where(p), p.field) for p in info.value.problems] == [
         ("row 4, column A", "id"),
         ("row 5, column B", "question"),
     ]
@@ -173,7 +181,7 @@ def test_header_problems(tmp_path: Path) -> None:
     rows: Rows = [["Question", "Option A", "Optoin B", "Option A"], ["Q?", "a", "b", "c"]]
     with pytest.raises(BankError) as info:
         import_sheet(_xlsx(tmp_path / "s.xlsx", rows))
-    got = [(p.location, p.field) for p in info.value.problems]
+    got = [(_where(p), p.field) for p in info.value.problems]
     assert got == [
         ("row 1, column C", "header"),
         ("row 1, column D", "header"),
@@ -305,8 +313,8 @@ def test_cli_import_errors_name_rows_and_columns(tmp_path: Path, capsys: pytest.
     out = tmp_path / "bad.toml"
     assert _run(["bank", "import", str(sheet), "-o", str(out)]) == 1
     err = capsys.readouterr().err
-    assert f"{sheet}: row 3, column F [correct]: missing correct answer" in err
-    assert "row 4, column E [option D]" in err
-    assert "row 5, column F [correct]" in err
-    assert "3 problem(s), nothing written" in err
+    assert f'{sheet}: sheet "Sheet", row 3, column F "Correct": missing correct answer' in err
+    assert 'row 4, column E "Option D"' in err
+    assert 'row 5, column F "Correct"' in err
+    assert "3 problems, nothing written" in err
     assert not out.exists()

@@ -45,13 +45,14 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "autoload": ("cchc-2026/tap-1", ("cchc-2026", "tap-1")),
     "demo": ("", True),
     "required_fields": ("full_name, unit", ("full_name", "unit")),
-    "one_prize_per_person": ("", True),
+    "one_prize_per_person": ("", False),
     "workers": ("2", 2),
     "log_level": ("debug", "debug"),
     "log_format": ("json", "json"),
     "allowed_origins": ("https://a.example,https://b.example", ("https://a.example", "https://b.example")),
     "trusted_proxies": ("127.0.0.1,10.0.0.0/8", ("127.0.0.1", "10.0.0.0/8")),
     "allowed_hosts": ("quiz.example.org", ("quiz.example.org",)),
+    "sources": ("vtv=Fanpage VTV,nd=Báo Nhân Dân", ("vtv=Fanpage VTV", "nd=Báo Nhân Dân")),
     "header_timeout_s": ("2", 2.0),
     "max_pending": ("100", 100),
     "max_pending_per_ip": ("5", 5),
@@ -67,8 +68,10 @@ SAMPLES: dict[str, tuple[str, Any]] = {
 }
 
 
-def _argv(flag: str, raw: str) -> list[str]:
-    return [flag] if raw == "" else [flag, raw]  # a store_true flag takes no value
+def _argv(flag: str, raw: str, default: Any = None) -> list[str]:
+    if raw == "":  # a --x / --no-x flag takes no value: the one that differs from the default
+        return [flag.replace("--", "--no-", 1)] if default is True else [flag]
+    return [flag, raw]
 
 
 def _serve_args(*argv: str) -> Any:
@@ -105,6 +108,7 @@ OTHERS: dict[str, tuple[str, Any]] = {
     "allowed_origins": ("https://c.example", ("https://c.example",)),
     "trusted_proxies": ("::1", ("::1",)),
     "allowed_hosts": ("other.example", ("other.example",)),
+    "sources": ("hue=Cổng TTĐT Huế", ("hue=Cổng TTĐT Huế",)),
 }
 
 
@@ -113,7 +117,7 @@ def test_flag_beats_default(name: str) -> None:
     spec = next(s for f, s in specs() if f.name == name)
     assert spec.flag
     raw, value = SAMPLES[name]
-    assert getattr(load({}, _argv(spec.flag, raw)), name) == value
+    assert getattr(load({}, _argv(spec.flag, raw, getattr(Settings(), name))), name) == value
 
 
 @pytest.mark.parametrize("name", [f.name for f, spec in specs() if spec.flag and spec.env])

@@ -41,10 +41,11 @@ def plan(n: int) -> tuple[list[int], dict[tuple[int, int], int | None]]:
 
 
 def expected_results(order: list[int], options: dict[tuple[int, int], int | None]) -> tuple[list[str], list[str]]:
-    """Fastest correct per question and the full standings, from the construction."""
-    fastest = []
+    """Prize winner per question (the default rule: one question prize per person, so an earlier
+    winner passes it on to the next fastest) and the full standings, from the construction."""
+    fastest: list[str] = []
     for q in range(3):
-        right = [p for p in range(N) if options[(p, q)] == CORRECT[q]]
+        right = [p for p in range(N) if options[(p, q)] == CORRECT[q] and f"viewer-{p:02d}" not in fastest]
         fastest.append(f"viewer-{min(right, key=lambda p: order[p]):02d}")
     scores = []
     for p in range(N):

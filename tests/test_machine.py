@@ -69,6 +69,8 @@ async def issue(store: Store, command: Command, **request: Any) -> Transition:
         return await store.load(OTHER, META, QUESTIONS)
     if command is Command.SET_DELAY:
         return await store.set_delay(7000)
+    if command is Command.PRIZE_RULE:
+        return await store.set_prize_rule(EP, False)
     if command is Command.SYNC:
         nxt = int((await store.state(EP))["next"])
         synced = await store.sync_questions(EP, META, QUESTIONS, expect_next=request.get("expect", nxt))
@@ -204,3 +206,19 @@ async def test_the_delay_an_episode_opens_with_is_its_own(store: Store, other: S
     assert t.release_at - t.now_ms == 6000
     audit = [f for _, f in await store.audit(EP) if f.get("e") == "delay"]
     assert [f["ms"] for f in audit] == ["6000"]
+
+
+async def test_the_prize_rule_is_the_episodes_own_and_fixed_once_it_starts(store: Store) -> None:
+    """An episode is created under the show's rule (default: one prize per person), may change it
+    only before its first question, and the audit records each choice (verify replays it)."""
+    assert await store.prize_rule(EP) is True
+    assert (await store.set_prize_rule(EP, False)).ok
+    assert await store.prize_rule(EP) is False
+    assert (await store.transition(EP, Command.SKIP)).ok  # a skipped question counts as started
+    refused = await store.set_prize_rule(EP, True)
+    assert (refused.ok, refused.reason) == (False, "started")
+    assert await store.prize_rule(EP) is False
+    events = [(e["e"], e.get("one_prize")) for _, e in await store.audit(EP)]
+    assert ("create", "1") in events and ("prize_rule", "0") in events
+    assert (await store.transition(EP, Command.RESET, confirm=EP)).ok  # a reset frees it again
+    assert (await store.set_prize_rule(EP, True)).ok

@@ -1,7 +1,9 @@
 """``quiz-engine bank …`` commands: validate, import, export and show question banks.
 
 Every command returns an exit code (0 ok, 1 invalid input) instead of raising, so the
-secretariat sees a list of problems rather than a traceback.
+secretariat sees a list of problems rather than a traceback. ``import`` speaks the language
+of the sheet's headers (or ``--lang``), ``validate`` English unless ``--lang vi``; every text
+comes from :mod:`quiz_engine.banks.messages`.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from quiz_engine.banks.loader import (
     load_bank,
     validate_bank_file,
 )
+from quiz_engine.banks.messages import LANGS, Messages, messages
 from quiz_engine.banks.model import LANGUAGES, Bank, Question, letter_for
 from quiz_engine.banks.sheets import (
     CSV_SUFFIXES,
     EXCEL_SUFFIXES,
+    SheetError,
     export_sheet,
-    import_sheet,
+    read_sheet_bank,
     write_template,
 )
 from quiz_engine.errors import BankError, NotFound
@@ -32,12 +36,21 @@ def _print_problems(error: BankError) -> None:
         print(problem, file=sys.stderr)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def _summary(bank: Bank, T: Messages | None = None) -> str:
+    """``14 questions, 2 episodes``, plus the questions in no episode (they are never played)."""
+    T = T or messages("en")
+    text = f"{T.count('question', len(bank.questions))}, {T.count('episode', len(bank.episodes))}"
+    used = {qid for e in bank.episodes for qid in e.question_ids}
+    unused = [q.id for q in bank.questions if q.id not in used]
+    if unused:
+        shown = ", ".join(unused[:10]) + (" …" if len(unused) > 10 else "")
+        text += "; " + T("unassigned", count=T.count("question", len(unused)), ids=shown)
+    return text
 
 
-def _summary(bank: Bank) -> str:
-    return f"{_count(len(bank.questions), 'question')}, {_count(len(bank.episodes), 'episode')}"
+def _episodes(bank: Bank, T: Messages) -> str:
+    """``Tập 1 (10), Tập 2 (4)``: how many questions each episode got, to check at a glance."""
+    return ", ".join(T("episode_list", title=e.title, n=len(e.question_ids)) for e in bank.episodes)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -46,18 +59,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for name in args.files:
         path = Path(name)
         files.extend(discover_banks(path) if path.is_dir() else [path])
+    T = messages(args.lang)
     if not files:
-        print("no bank files found", file=sys.stderr)
+        print(T("no_bank_files"), file=sys.stderr)
         return 1
     failed = False
     for path in files:
-        problems = validate_bank_file(path)
+        problems = validate_bank_file(path, args.lang)
         if problems:
             failed = True
             for problem in problems:
                 print(problem)
         else:
-            print(f"{path}: OK: {_summary(load_bank(path))}")
+            print(T("validate_ok", path=path, summary=_summary(load_bank(path), T)))
     return 1 if failed else 0
 
 
@@ -66,20 +80,27 @@ def cmd_import(args: argparse.Namespace) -> int:
     sheet = Path(args.sheet)
     out = Path(args.output) if args.output else sheet.with_suffix(".toml")
     if out.exists() and not args.force:
-        print(f"{out} exists; pass --force to overwrite it", file=sys.stderr)
+        print(messages(args.lang)("exists_force", out=out), file=sys.stderr)
         return 1
     try:
-        bank = import_sheet(sheet, bank_id=args.id, title=args.title, language=args.language)
+        result = read_sheet_bank(sheet, bank_id=args.id, title=args.title, language=args.language, lang=args.lang,
+                                 sheets=args.sheet_names)
     except BankError as error:
         _print_problems(error)
-        print(
-            f"{sheet}: {len(error.problems)} problem(s), nothing written",
-            file=sys.stderr,
-        )
+        T = messages(error.lang if isinstance(error, SheetError) else args.lang)
+        print(T("nothing_written", sheet=sheet, problems=T.count("problem", len(error.problems))), file=sys.stderr)
         return 1
+    bank, T = result.bank, messages(result.lang)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(dump_bank(bank), encoding="utf-8")
-    print(f"Wrote {out} (bank {bank.id!r}: {_summary(bank)})")
+    summary = _summary(bank, T)
+    if not bank.has_default_episodes:
+        summary += f": {_episodes(bank, T)}"
+    if len(result.sheets) > 1 or result.skipped:
+        summary += "; " + T("sheets_read", sheets=", ".join(T.quote(n) for n in result.sheets))
+    if result.skipped:
+        summary += "; " + T("sheets_skipped", sheets=", ".join(T.quote(n) for n in result.skipped))
+    print(T("wrote_bank", out=out, bank=bank.id, summary=summary))
     return 0
 
 
@@ -87,7 +108,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write a TOML bank as a sheet in the import layout."""
     out = Path(args.output)
     if out.suffix.lower() not in (*EXCEL_SUFFIXES, *CSV_SUFFIXES):
-        print(f"{out}: the output must end in .xlsx or .csv", file=sys.stderr)
+        print(messages("en")("output_suffix", out=out), file=sys.stderr)
         return 1
     try:
         bank = load_bank(args.bank)
@@ -102,11 +123,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_template(args: argparse.Namespace) -> int:
     """Write the example sheet to start a new bank from."""
     out = Path(args.output)
+    T = messages("en")
     if out.suffix.lower() not in (*EXCEL_SUFFIXES, *CSV_SUFFIXES):
-        print(f"{out}: the output must end in .xlsx or .csv", file=sys.stderr)
+        print(T("output_suffix", out=out), file=sys.stderr)
         return 1
     if out.exists() and not args.force:
-        print(f"{out} exists; pass --force to overwrite it", file=sys.stderr)
+        print(T("exists_force", out=out), file=sys.stderr)
         return 1
     write_template(out)
     print(f"Wrote {out}")
@@ -177,6 +199,7 @@ def add_bank_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
         metavar="FILE",
         help="bank .toml file, or a directory of them",
     )
+    validate.add_argument("--lang", choices=LANGS, default=None, help="language of the messages (default: en)")
     validate.set_defaults(func=cmd_validate)
 
     imp = commands.add_parser(
@@ -184,8 +207,9 @@ def add_bank_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
         help="convert a .xlsx/.csv sheet to a bank .toml file",
         description=(
             "Read questions from a spreadsheet (see question_banks/template.xlsx) and write a "
-            "bank TOML file. Problems are reported by sheet row and column; nothing is written "
-            "unless the whole sheet is valid."
+            "bank TOML file. Every sheet of a workbook is imported (or named in an error); problems "
+            "are reported by sheet, row and column, in Vietnamese when the headers are Vietnamese; "
+            "nothing is written unless the whole workbook is valid."
         ),
     )
     imp.add_argument("sheet", metavar="SHEET", help="the .xlsx or .csv file")
@@ -201,8 +225,12 @@ def add_bank_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
         "--language",
         choices=LANGUAGES,
         default="vi",
-        help="language of the questions (default: vi)",
+        help="language of the questions (default: vi); also how dates and numbers are shown",
     )
+    imp.add_argument("--lang", choices=LANGS, default=None,
+                     help="language of the messages (default: the language of the sheet's headers)")
+    imp.add_argument("--sheet", dest="sheet_names", action="append", metavar="NAME",
+                     help="import only this sheet of the workbook (repeatable)")
     imp.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     imp.set_defaults(func=cmd_import)
 

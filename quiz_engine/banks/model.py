@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from quiz_engine.errors import NotFound
+from quiz_engine.errors import BankProblem, NotFound
 
 LETTERS = "ABCDEF"
 MIN_OPTIONS = 2
@@ -115,14 +115,37 @@ def default_episodes(title: str, questions: tuple[Question, ...]) -> tuple[Episo
 
 
 @dataclass(frozen=True)
+class Branding:
+    """The organiser's logo and colours on the overlay: a bank's ``[branding]`` table, validated
+    by :mod:`quiz_engine.banks.branding` (colours exactly ``#rrggbb``, the logo a checked image)."""
+
+    primary: str | None = None  # "#rrggbb", lower case: the cards' band (panels derive from it)
+    accent: str | None = None  # "#rrggbb": question number, option letters, timer
+    logo: str | None = None  # as written in the bank: a file beside it, or a data: URL
+    logo_url: str | None = None  # the logo as a data:image/…;base64 URL (what the overlay shows)
+
+    def public(self) -> dict[str, str]:
+        """What the overlay is sent (only the set values)."""
+        out = {key: value for key in ("primary", "accent") if (value := getattr(self, key))}
+        if self.logo_url:
+            out["logo"] = self.logo_url
+        return out
+
+
+@dataclass(frozen=True)
 class Bank:
-    """A validated question bank: questions plus the episodes that use them."""
+    """A validated question bank: questions plus the episodes that use them.
+
+    ``warnings`` are what validation noticed but does not refuse (e.g. a question too long to
+    fit the overlay's lower third: :mod:`quiz_engine.banks.fit`)."""
 
     id: str
     title: str
     language: str
     questions: tuple[Question, ...]
     episodes: tuple[EpisodeDef, ...]
+    branding: Branding | None = None
+    warnings: tuple[BankProblem, ...] = field(default=(), compare=False)
     _questions_by_id: dict[str, Question] = field(init=False, repr=False, compare=False, hash=False)
     _episodes_by_id: dict[str, EpisodeDef] = field(init=False, repr=False, compare=False, hash=False)
 

@@ -29,6 +29,7 @@ reset                   any -> lobby                           loaded, confirm_m
 load (outgoing ep.)     any but question (stays)               —
 set_delay               any but question (stays)               loaded
 sync                    any but question (stays)               expect_next
+prize_rule              lobby (stays)                          loaded, none_played
 ======================  =====================================  ==========================
 
 Guards (implemented in ``store/lua/prelude.lua``, one Lua predicate per name):
@@ -41,6 +42,8 @@ Guards (implemented in ``store/lua/prelude.lua``, one Lua predicate per name):
 - ``deadline_passed``: the timer closes at deadline + grace by Redis's clock, never earlier.
 - ``not_voided`` / ``is_voided``: void once; only a voided question can be re-run.
 - ``confirm_matches``: a reset names the episode it wipes.
+- ``none_played``: no question has been opened or skipped yet (the prize rule an episode is
+  played under is fixed from its first question on; a reset frees it again).
 
 Each refusal has a reason code (the API's ``reason``) and a message: :func:`refusal`.
 """
@@ -78,6 +81,7 @@ class Command(StrEnum):
     LOAD = "load"  # load another episode: checked on the one loaded now
     SET_DELAY = "set_delay"  # change the stream delay
     SYNC = "sync"  # season sync: replace the episode's unplayed questions
+    PRIZE_RULE = "prize_rule"  # one question prize per person, or not: chosen before the first question
 
 
 class Guard(StrEnum):
@@ -89,6 +93,7 @@ class Guard(StrEnum):
     NOT_VOIDED = "not_voided"
     IS_VOIDED = "is_voided"
     CONFIRM_MATCHES = "confirm_matches"
+    NONE_PLAYED = "none_played"
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,8 @@ MACHINE: Final[Mapping[Command, Rule]] = {
         "phase", "change the stream delay between questions")),
     Command.SYNC: Rule(_stay(_NOT_OPEN), (G.EXPECT_NEXT,), button=False, wrong_phase=Refusal(
         "phase", "episode {episode!r} has a question open right now; sync between questions")),
+    Command.PRIZE_RULE: Rule(_stay((Phase.LOBBY,)), (G.LOADED, G.NONE_PLAYED), button=False, wrong_phase=Refusal(
+        "started", "the prize rule is fixed once the episode has started (reset it to change the rule)")),
 }
 
 STALE: Final = Refusal("stale", "the show has moved on since this command was sent (double press?)")
@@ -153,6 +160,8 @@ GUARD_REFUSALS: Final[Mapping[Guard, Refusal]] = {
     G.NOT_VOIDED: Refusal("already_voided", "this question is already voided"),
     G.IS_VOIDED: Refusal("not_voided", "only a voided question can be re-run (void it first)"),
     G.CONFIRM_MATCHES: Refusal("phase", "reset needs confirm='{episode}' (wipes all results)"),
+    G.NONE_PLAYED: Refusal("started", "the prize rule is fixed once the episode has started (reset it to change "
+                           "the rule)"),
 }
 
 GUARD_NAMES: Final = frozenset(g.value for g in Guard)
@@ -195,6 +204,31 @@ def next_phase(phase: Phase, command: Command) -> Phase:
         raise PhaseError(phase.value, command.value) from None
 
 
-def allowed_commands(phase: Phase) -> list[Command]:
-    """Host buttons the panel should enable in ``phase`` (guards aside)."""
-    return [c for c in BUTTONS if (phase, c) in TRANSITIONS]
+def allowed_commands(phase: Phase, facts: Mapping[Guard, bool] | None = None) -> list[Command]:
+    """Host buttons the panel should enable in ``phase``. ``facts`` are the guards the caller's
+    mirror can tell (e.g. ``has_next``, ``is_voided``); a button whose known guard fails is left
+    out too, so the panel never offers what Redis would refuse. Unknown guards count as holding:
+    Redis still decides every press."""
+    known = facts or {}
+    return [c for c in BUTTONS
+            if (phase, c) in TRANSITIONS and all(known.get(g, True) for g in MACHINE[c].guards)]
+
+
+#: The one sensible next command in each phase, first allowed one wins: what the panel highlights
+#: (and what its Enter/Space key would mean). A voided question is re-run before moving on.
+NEXT_STEP: Final[Mapping[Phase, tuple[Command, ...]]] = {
+    Phase.LOBBY: (Command.OPEN, Command.FINISH),
+    Phase.QUESTION: (Command.CLOSE,),
+    Phase.CLOSED: (Command.RERUN, Command.REVEAL),
+    Phase.REVEALED: (Command.RERUN, Command.OPEN, Command.LEADERBOARD),
+    Phase.LEADERBOARD: (Command.RERUN, Command.OPEN, Command.FINISH),
+    Phase.FINISHED: (),
+}
+
+
+def next_step(phase: Phase, allowed: list[Command], replay: bool = False) -> Command | None:
+    """The command to highlight: the first of :data:`NEXT_STEP` that ``allowed`` holds, or, with
+    ``replay`` (a re-run question waits to be opened again), ``open``."""
+    if replay and Command.OPEN in allowed:
+        return Command.OPEN
+    return next((c for c in NEXT_STEP[phase] if c in allowed), None)

@@ -15,7 +15,7 @@ from typing import Any
 from quiz_engine.clock import NodeClock
 from quiz_engine.config import Settings
 from quiz_engine.errors import NotFound, PhaseError, ProtocolError, RedisUnavailable
-from quiz_engine.game.phases import Command
+from quiz_engine.game.phases import Command, Phase
 from quiz_engine.hub import Hub, Role
 from quiz_engine.library import BankLibrary, episode_key, episode_meta, question_public, question_spec
 from quiz_engine.live.mirror import EpisodeMirror
@@ -23,6 +23,7 @@ from quiz_engine.live.presence import NodePresence
 from quiz_engine.protocol import projector as P
 from quiz_engine.protocol import server_frames as F
 from quiz_engine.protocol.codec import Prepared
+from quiz_engine.sources import source_map
 from quiz_engine.store.redis_store import Store, Transition
 from quiz_engine.tokens import public_tag
 
@@ -45,11 +46,16 @@ class HostDesk:
 
     # --- show settings ---------------------------------------------------------------------------
     def settings_dict(self) -> dict[str, Any]:
+        v = self.mirror.view
         return {
             "delay_s": self.mirror.delay_ms / 1000,
-            "one_prize": self.mirror.one_prize,
+            "one_prize": self.mirror.one_prize,  # the loaded episode's rule
+            # the rule can change only before the episode's first question (command prize_rule)
+            "prize_rule_open": bool(v.episode) and v.phase is Phase.LOBBY and v.num("next") == 0,
             "grace_ms": self.settings.grace_ms,
             "required": list(self.settings.required_fields),
+            # join sources (one per simulcast page): each has its own link and QR code
+            "sources": [{"tag": tag, "label": label} for tag, label in source_map(self.settings.sources).items()],
         }
 
     async def set_settings(self, delay_s: float | None = None, one_prize: bool | None = None) -> dict[str, Any]:
@@ -59,7 +65,9 @@ class HostDesk:
             result = await self.store.set_delay(int(delay_s * 1000))  # refused in Redis while a question is open
             self._check("settings", result)
         if one_prize is not None:
-            await self.store.set_one_prize(one_prize)
+            if self.mirror.view.episode:  # the loaded episode's rule: refused once it has started
+                self._check("settings", await self.store.set_prize_rule(self.mirror.view.episode, one_prize))
+            await self.store.set_one_prize(one_prize)  # and the rule of episodes created from now on
         await self.store.publish({"kind": "show"})
         await self.mirror.sync(force=True)
         return self.settings_dict()

@@ -27,8 +27,12 @@ from quiz_engine.tokens import public_tag
 log = logging.getLogger("quiz_engine.runner")
 
 TOP_N = 10
+#: state fields that change without a new phase (and so without a broadcast), which host panels
+#: still need to hear of
+QUIET_FIELDS = ("next", "one_prize", "delay_ms")
 
-Changed = Callable[[EpisodeView, bool], Awaitable[None]]  # (view, phase changed: broadcast it)
+# (view, phase changed: broadcast it; False: the first read, or a quiet change of QUIET_FIELDS)
+Changed = Callable[[EpisodeView, bool], Awaitable[None]]
 
 
 class EpisodeMirror:
@@ -48,7 +52,9 @@ class EpisodeMirror:
 
     @property
     def one_prize(self) -> bool:
-        return self.show.get("one_prize", "0") == "1"
+        """The loaded episode's prize rule (the show's for an episode created before it had one)."""
+        rule = self.view.state.get("one_prize")
+        return (rule if rule is not None else self.show.get("one_prize", "1")) == "1"
 
     # --- keeping in step -------------------------------------------------------------------------
     async def sync(self, force: bool = False) -> None:
@@ -64,12 +70,16 @@ class EpisodeMirror:
             state = await self.store.state(ep)
             seq = int(state.get("seq", 0))
             changed = seq != self.view.seq
-            self.view.state = state  # skip/rerun change 'next' without a new phase
+            # skip, re-run, the prize rule and the delay change the state without a new phase
+            touched = any(state.get(f) != self.view.state.get(f) for f in QUIET_FIELDS)
+            self.view.state = state
             self.view.seq = seq
             if changed or not self._fetched:
                 await self._fetch(reload=changed)
                 self._fetched = True
                 await self.on_change(self.view, changed)
+            elif touched:
+                await self.on_change(self.view, False)
 
     async def listen(self) -> None:
         """The node's task: other nodes' changes by pub/sub (the poll covers any gap)."""
@@ -110,7 +120,7 @@ class EpisodeMirror:
         phase, idx = v.phase, v.qidx
         if phase is Phase.LOBBY:
             v.answers, v.counts, v.fastest, v.voided = 0, [], None, frozenset()
-            v.top, v.standings, v.players_ranked = [], {}, 0
+            v.top, v.standings, v.players_ranked, v.players_played = [], {}, 0, 0
             return
         if phase is Phase.QUESTION:
             if reload:  # the bank may have been synced since load: show exactly what was opened
@@ -147,6 +157,7 @@ class EpisodeMirror:
         v.standings = board.mine
         v.disqualified = frozenset(dq)
         v.players_ranked = board.ranked
+        v.players_played = await self.store.played_count(v.episode)
         profiles = await self.store.players([s.score.player for s in board.top])
         v.top = [
             {

@@ -22,6 +22,7 @@ from quiz_engine.protocol import projector as P
 from quiz_engine.protocol import server_frames as F
 from quiz_engine.protocol.codes import CLOSE_REPLACED
 from quiz_engine.protocol.frames import Join, Resume
+from quiz_engine.sources import known_source
 from quiz_engine.store.redis_store import Store
 from quiz_engine.tokens import check_resume_token, new_player_id, public_tag, resume_token
 
@@ -31,13 +32,15 @@ STANDINGS_STEP = 2000  # sockets per step of the standings fan-out between yield
 
 class ViewerDesk:
     def __init__(self, store: Store, hub: Hub, clock: NodeClock, view: Callable[[], P.EpisodeView],
-                 settings: Callable[[], dict[str, Any]], delay_ms: Callable[[], int]) -> None:
+                 settings: Callable[[], dict[str, Any]], delay_ms: Callable[[], int],
+                 sources: dict[str, str] | None = None) -> None:
         self.store = store
         self.hub = hub
         self.clock = clock
         self.view = view
         self.settings = settings  # what a snapshot says of the show (delay, required fields)
         self.delay_ms = delay_ms
+        self.sources = sources or {}  # join sources of the show: tag -> label
         self.secret = ""  # set at start (shared by every node, from Redis)
         self._players: dict[str, Conn] = {}  # local viewer sockets by player
         self._closing: set[asyncio.Task[None]] = set()
@@ -52,6 +55,8 @@ class ViewerDesk:
         else:
             player = new_player_id()
             profile = {**frame.profile, "joined_at": self.clock.now_ms(), "ip": conn.ip}
+            if src := known_source(frame.src, self.sources):
+                profile["src"] = src
             await self.store.add_player(player, profile)
             resumed = False
         metrics.JOINS.labels("resume" if resumed else "join").inc()

@@ -37,6 +37,7 @@ _NEEDS_VISIBLE: Final = ("name", "full_name")
 class Join:
     profile: dict[str, str]
     ref: str | None
+    src: str | None = None  # the join link's source tag (?src=), kept only if the show lists it
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ def has_visible(value: str) -> bool:
     screen, so it could stand in for anyone; it is refused at join.
     """
     return any(unicodedata.category(ch)[0] in "LN" and ch not in BLANK_LOOKING for ch in value)
+
+
+MAX_SRC_CHARS = 32
 
 
 def _int(frame: dict[str, Any], key: str, lo: int, hi: int) -> int:
@@ -141,7 +145,7 @@ def parse_client_frame(frame: dict[str, Any], required: tuple[str, ...] = ()) ->
         t = frame.get("t")
         return Ping(t=float(t) if isinstance(t, (int, float)) and not isinstance(t, bool) and abs(t) < 1e15 else None)
     if kind == "join":
-        return Join(profile=parse_profile(frame, required), ref=ref)
+        return Join(profile=parse_profile(frame, required), ref=ref, src=_opt_str(frame, "src", MAX_SRC_CHARS))
     if kind == "resume":
         token = _opt_str(frame, "token", MAX_TOKEN_CHARS)
         if not token:

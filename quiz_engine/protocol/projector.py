@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from quiz_engine.game.phases import Phase, allowed_commands
+from quiz_engine.game.phases import Guard, Phase, allowed_commands, next_step
 from quiz_engine.game.standings import Standing
 from quiz_engine.protocol import server_frames as F
 
@@ -42,7 +42,8 @@ class EpisodeView:
     top: list[dict[str, Any]] = field(default_factory=list)
     standings: dict[str, Standing] = field(default_factory=dict)
     disqualified: frozenset[str] = frozenset()
-    players_ranked: int = 0
+    players_ranked: int = 0  # players with at least one correct answer (in the standings)
+    players_played: int = 0  # players with any answer stored (right or wrong)
 
     @property
     def phase(self) -> Phase:
@@ -103,9 +104,9 @@ def project(v: EpisodeView, now_ms: int, delay_ms: int) -> Projection:
     elif phase is Phase.REVEALED:
         frame = F.reveal(seq, idx, v.specs[idx][0], v.counts, v.answers, v.fastest, idx in v.voided)
     elif phase is Phase.LEADERBOARD:
-        frame = F.leaderboard(seq, idx, v.top, v.players_ranked)
+        frame = F.leaderboard(seq, idx, v.top, v.players_ranked, v.players_played)
     else:  # FINISHED
-        frame = F.finished(seq, v.top[0] if v.top else None, v.top, v.players_ranked)
+        frame = F.finished(seq, v.top[0] if v.top else None, v.top, v.players_ranked, v.players_played)
     return Projection(frame, frame, viewer_at, results=phase in RESULT_PHASES)
 
 
@@ -135,6 +136,8 @@ def snapshot(
         return {**base, "seq": 0, "phase": "idle", "episode": None}
     phase = v.phase
     snap: dict[str, Any] = {**base, "episode": info(v)}
+    if role == OVERLAY and v.meta.get("branding"):
+        snap["branding"] = v.meta["branding"]  # the organiser's logo and colours (banks/branding.py)
     if role == VIEWER and phase is not Phase.CLOSED:
         due = viewer_due(v, delay_ms)
         if now_ms < due:  # the stream has not shown this yet: keep the phone in step with the stream
@@ -157,6 +160,7 @@ def snapshot(
     if phase in (Phase.LEADERBOARD, Phase.FINISHED):
         snap["top"] = v.top
         snap["players"] = v.players_ranked
+        snap["played"] = v.players_played
         if phase is Phase.FINISHED:
             snap["winner"] = v.top[0] if v.top else None
     if role == VIEWER and player:
@@ -179,6 +183,11 @@ def host_state(v: EpisodeView, now_ms: int, settings: dict[str, Any], *, viewers
                incidents: list[dict[str, Any]]) -> dict[str, Any]:
     """The host panel's whole state (the reply to every host command, and its first load)."""
     nxt = v.num("next")
+    voided = v.qidx in v.voided
+    # what this mirror knows of the guards: the panel never offers a button Redis would refuse
+    facts = {Guard.HAS_NEXT: nxt < len(v.questions), Guard.IS_VOIDED: voided, Guard.NOT_VOIDED: not voided}
+    allowed = allowed_commands(v.phase, facts)
+    step = next_step(v.phase, allowed, replay=v.has_question and nxt <= v.qidx)  # after a re-run
 
     def with_answer(idx: int) -> dict[str, Any]:
         return {**v.questions[idx], "index": idx, "correct": v.specs[idx][0], "source": source(v, idx)}
@@ -192,7 +201,9 @@ def host_state(v: EpisodeView, now_ms: int, settings: dict[str, Any], *, viewers
         "release_at": v.num("release_at") or None,
         "deadline": v.num("deadline") or None,
         "now": now_ms,
-        "allowed": [c.value for c in allowed_commands(v.phase)] if v.episode else [],
+        "allowed": [c.value for c in allowed] if v.episode else [],
+        "next_step": step.value if v.episode and step else None,  # the one button the panel highlights
+        "players": {"played": v.players_played, "ranked": v.players_ranked},
         "settings": settings,
         "viewers": viewers,
         "redis_ok": redis_ok,

@@ -16,6 +16,12 @@ def episode_info(episode: str, meta: dict[str, Any], count: int, next_index: int
     return {"id": episode, "title": meta.get("title", episode), "count": count, "next": next_index}
 
 
+def refresh(seq: int) -> dict[str, Any]:
+    """Host sockets only: the episode changed without a new phase (skip, re-run, prize rule,
+    delay); the panel re-reads ``/api/host/state``."""
+    return {"type": "refresh", "seq": seq}
+
+
 def hello(role: str, now_ms: int, node: str, required: Sequence[str], server: str) -> dict[str, Any]:
     return {"type": "hello", "v": PROTOCOL_VERSION, "role": role, "now": now_ms, "node": node,
             "required": list(required), "server": server}
@@ -58,12 +64,14 @@ def reveal(seq: int, index: int, correct: int, counts: list[int], total: int,
             "answers": total, "fastest": fastest, "voided": voided}
 
 
-def leaderboard(seq: int, index: int, top: list[dict[str, Any]], players: int) -> dict[str, Any]:
-    return {"type": "leaderboard", "seq": seq, "index": index, "top": top, "players": players}
+def leaderboard(seq: int, index: int, top: list[dict[str, Any]], players: int, played: int) -> dict[str, Any]:
+    """``players``: ranked (at least one correct answer); ``played``: answered at all."""
+    return {"type": "leaderboard", "seq": seq, "index": index, "top": top, "players": players, "played": played}
 
 
-def finished(seq: int, winner: dict[str, Any] | None, top: list[dict[str, Any]], players: int) -> dict[str, Any]:
-    return {"type": "finished", "seq": seq, "winner": winner, "top": top, "players": players}
+def finished(seq: int, winner: dict[str, Any] | None, top: list[dict[str, Any]], players: int,
+             played: int) -> dict[str, Any]:
+    return {"type": "finished", "seq": seq, "winner": winner, "top": top, "players": players, "played": played}
 
 
 def ack_ok(ref: str | None, index: int, option: int, response_us: int) -> dict[str, Any]:

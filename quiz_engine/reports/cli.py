@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from quiz_engine.reports import FORMATS, limit_top, render, report_name
+from quiz_engine.reports import FORMATS, LAYOUTS, limit_top, render, report_name
 
 HTML_TOP_DEFAULT = 20
 
@@ -24,7 +24,7 @@ def _emit(data: dict[str, Any], args: argparse.Namespace) -> int:
     fmt = args.format
     if fmt == "html" and "standings" in data and getattr(args, "top", None) is None:  # results only
         data = limit_top(data, HTML_TOP_DEFAULT)
-    payload = render(data, fmt, lang=args.lang)
+    payload = render(data, fmt, lang=args.lang, layout=getattr(args, "layout", "long"))
     out = args.output
     if not out and fmt in ("csv", "json"):
         text = payload.decode("utf-8-sig")
@@ -43,7 +43,7 @@ def _subject_error(args: argparse.Namespace) -> str | None:
 
 
 async def results_command(args: argparse.Namespace) -> int:
-    from quiz_engine.cli import _one_prize, _store
+    from quiz_engine.cli import _store
     from quiz_engine.reports import season_results
     from quiz_engine.results import episode_results
 
@@ -51,7 +51,7 @@ async def results_command(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     async with _store(args) as store:
-        one_prize = _one_prize(await store.show(), args.one_prize)
+        one_prize = args.one_prize  # None: each episode's own rule
         if args.season:
             data = await season_results(store, args.season, one_prize, reserves=args.reserves,
                                         one_episode_prize=args.one_episode_prize)
@@ -160,7 +160,12 @@ def add_report_arguments(p: argparse.ArgumentParser, winners: bool) -> None:
     p.add_argument("--season", metavar="BANK", help="every created episode of this bank instead of one episode")
     p.add_argument("--format", choices=FORMATS, default="csv", help="csv (default), json, xlsx or html")
     p.add_argument("-o", "--output", help="write here (default: stdout for csv/json, REPORT-ID.xlsx/.html)")
-    p.add_argument("--lang", choices=["vi", "en"], default="vi", help="labels of xlsx/html (default vi)")
+    p.add_argument("--lang", choices=["vi", "en"], default=None,
+                   help="labels and CSV headers (default: the bank's language)")
+    if not winners:
+        p.add_argument("--layout", choices=LAYOUTS, default="long",
+                       help="csv: long (one number per row, default) or wide (one row per player, one column "
+                       "per question)")
     if winners:
         p.add_argument("--top", type=int, default=None,
                        help=f"standings rows to include (default: all; html: {HTML_TOP_DEFAULT})")

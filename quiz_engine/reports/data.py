@@ -11,8 +11,10 @@ Definitions (also in docs/reports.md) — all per episode, counted since its las
 - **answered all**: players with an accepted answer to every question that was opened and
   not voided (skipped and voided questions do not count for anyone).
 - **correct rate** of a question: correct accepted answers / accepted answers.
-- **dropped after** question *i*: players whose last accepted answer was question *i* although
-  later questions were opened (they stopped there).
+- **dropped after** question *i* (:func:`drop_offs`): players whose last accepted answer was
+  question *i*, with later questions opened, who after *i* did nothing the server saw — no
+  answer or attempt to a later question, and no later question reached their phone. Someone
+  still there who skipped questions (the last one, or any in the middle) has not dropped off.
 
 Players are identified by their player id (one per phone/browser join); units are grouped
 case- and whitespace-insensitively and shown in their most common spelling.
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,7 @@ from quiz_engine.errors import NotFound
 from quiz_engine.game.standings import ORDER_BASE, PlayerScore
 from quiz_engine.store.records import AnswerRecord
 from quiz_engine.store.redis_store import Store
+from quiz_engine.tokens import public_tag
 
 NO_UNIT = ""  # key of players who gave no unit (labelled by the renderers)
 
@@ -70,6 +73,33 @@ def timeline(entries: Iterable[tuple[str, dict[str, str]]], count: int) -> Timel
             if kind == "rej" and 0 <= q < count:
                 t.rejections.setdefault(q, Counter())[e.get("why", "")] += 1
     return t
+
+
+def drop_offs(opened: Sequence[int], answered: dict[str, set[int]], seen: dict[str, set[int]]) -> Counter[int]:
+    """Players who stopped after each question: the drop-off (definition in the module docstring).
+
+    ``opened`` are the opened questions in play order, ``answered`` each player's questions
+    with an accepted answer, ``seen`` the questions where the player was there otherwise: the
+    question reached their phone in the release fan-out, or they sent an attempt (late,
+    duplicate…). A player is counted once, after their last answered question, and only if
+    none of the later opened questions saw them.
+    """
+    out: Counter[int] = Counter()
+    for player, qs in answered.items():
+        stop = drop_point(opened, qs, seen.get(player, set()))
+        if stop is not None:
+            out[stop] += 1
+    return out
+
+
+def drop_point(opened: Sequence[int], answered: set[int], seen: set[int]) -> int | None:
+    """The question one player dropped off after, or None (see :func:`drop_offs`)."""
+    played = [i for i, q in enumerate(opened) if q in answered]
+    if not played:
+        return None
+    last = played[-1]
+    later = set(opened[last + 1 :])
+    return opened[last] if later and not (later & (answered | seen)) else None
 
 
 def unit_groups(units: Iterable[str]) -> dict[str, str]:
@@ -124,13 +154,14 @@ async def episode_participation(store: Store, episode: str) -> dict[str, Any]:
     answered_one = set(answered_by)
     answered_all = {p for p, qs in answered_by.items() if counted and set(counted) <= set(qs)}
 
-    last_opened = opened[-1] if opened else -1
-    dropped: Counter[int] = Counter()
+    seen: dict[str, set[int]] = {p: set(qs) for p, qs in tl.attempts.items()}
+    for q, players in reached.items():
+        for p in players:
+            seen.setdefault(p, set()).add(q)
+    dropped = drop_offs(opened, {p: set(qs) for p, qs in answered_by.items()}, seen)
     started: Counter[int] = Counter()
     for qs in answered_by.values():
         started[min(qs)] += 1
-        if max(qs) != last_opened:
-            dropped[max(qs)] += 1
 
     questions: list[dict[str, Any]] = []
     for q in range(count):
@@ -163,12 +194,26 @@ async def episode_participation(store: Store, episode: str) -> dict[str, Any]:
 
     profiles = await store.players(sorted(present))
     units = _units(profiles, joined=joined, present=present, answered_all=answered_all)
+    sources = _sources(await store.sources(), profiles, joined=joined, present=present, answered_one=answered_one,
+                       answered_all=answered_all)
+    per_player = []
+    for pid in present:
+        profile = profiles.get(pid, {})
+        mine = {q: answers[q][pid] for q in opened if pid in answers[q]}
+        per_player.append({
+            **_public_person(profile, pid),
+            "answers": {q: letter_for(r.option) if 0 <= r.option < 6 else str(r.option) for q, r in mine.items()},
+            "correct": sum(1 for q, r in mine.items() if q not in voided and r.option == specs[q][0]),
+            "dropped_after": drop_point(opened, set(answered_by.get(pid, ())), seen.get(pid, set())),
+        })
+    per_player.sort(key=lambda r: (r["name"].casefold(), r["tag"], r["player"]))
     return {
         "kind": "participation",
         "episode": episode,
         "title": meta.get("title", episode),
         "bank": meta.get("bank", episode.partition(".")[0]),
         "bank_title": meta.get("bank_title", ""),
+        "language": meta.get("language", ""),
         "date": meta.get("date"),
         "phase": state.get("phase"),
         "count": count,
@@ -184,9 +229,17 @@ async def episode_participation(store: Store, episode: str) -> dict[str, Any]:
         },
         "questions": questions,
         "units": units,
+        "sources": sources,
         # for the season roll-up (ids only, no personal data)
         "_players": {"present": sorted(present), "joined": sorted(joined), "answered_all": sorted(answered_all)},
+        # for the wide CSV: one row per player (display name and unit, no full name or phone)
+        "_per_player": per_player,
     }
+
+
+def _public_person(profile: dict[str, Any], player: str) -> dict[str, Any]:
+    return {"player": player, "tag": public_tag(player), "name": str(profile.get("name", "") or ""),
+            "unit": " ".join(str(profile.get("unit", "") or "").split())}
 
 
 def _units(
@@ -202,6 +255,30 @@ def _units(
         row["players"] += pid in joined
         row["answered_all"] += pid in answered_all
     return sorted(rows.values(), key=lambda r: (-r["players"], -r["present"], r["unit"] == "", r["unit"].casefold()))
+
+
+def _sources(
+    labels: dict[str, str], profiles: dict[str, dict[str, Any]], *, joined: set[str], present: set[str],
+    answered_one: set[str], answered_all: set[str],
+) -> list[dict[str, Any]]:
+    """Players per join source (the page whose link or QR code they came by), every configured
+    source listed even at 0, then those who came by the plain link (``src`` ""). Empty when the
+    show has no sources and no player came by one."""
+    def empty(tag: str) -> dict[str, Any]:
+        return {"src": tag, "label": labels.get(tag, tag), "players": 0, "present": 0, "answered_one": 0,
+                "answered_all": 0}
+
+    rows = {tag: empty(tag) for tag in labels}
+    for pid in present:
+        tag = str(profiles.get(pid, {}).get("src", "") or "")
+        row = rows.setdefault(tag, empty(tag))
+        row["present"] += 1
+        row["players"] += pid in joined
+        row["answered_one"] += pid in answered_one
+        row["answered_all"] += pid in answered_all
+    if set(rows) <= {""}:
+        return []
+    return sorted(rows.values(), key=lambda r: (r["src"] == "", -r["players"], r["label"].casefold()))
 
 
 # --- season -------------------------------------------------------------------------------
@@ -272,6 +349,7 @@ async def season_participation(store: Store, bank: str) -> dict[str, Any]:
         "kind": "season_participation",
         "season": bank,
         "bank_title": next((p["bank_title"] for p in parts if p["bank_title"]), ""),
+        "language": next((p["language"] for p in parts if p.get("language")), ""),
         "episodes": [
             {k: p[k] for k in ("episode", "title", "date", "phase", "count", "opened", "summary")} for p in parts
         ],
@@ -283,7 +361,20 @@ async def season_participation(store: Store, bank: str) -> dict[str, Any]:
         },
         "questions": questions,
         "units": sorted(units.values(), key=lambda r: (-r["players"], r["unit"] == "", r["unit"].casefold())),
+        "_per_player": _season_players(parts),
     }
+
+
+def _season_players(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per player over the season: answers keyed ``(episode position, question)``."""
+    rows: dict[str, dict[str, Any]] = {}
+    for pos, part in enumerate(parts):
+        for r in part["_per_player"]:
+            row = rows.setdefault(r["player"], {**{k: r[k] for k in ("player", "tag", "name", "unit")},
+                                                "answers": {}, "correct": 0, "dropped_after": None})
+            row["answers"].update({(pos, q): v for q, v in r["answers"].items()})
+            row["correct"] += r["correct"]
+    return sorted(rows.values(), key=lambda r: (r["name"].casefold(), r["tag"], r["player"]))
 
 
 def public_participation(report: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from html import escape
 from typing import Any
 
 from quiz_engine.reports import charts
-from quiz_engine.reports.labels import labels
+from quiz_engine.reports.labels import labels, on_off
+from quiz_engine.reports.tables import episode_label
 from quiz_engine.results import shown_name
 
 UNIT_CHART_MAX = 20
@@ -213,7 +214,7 @@ def _question_winners_block(res: dict[str, Any], lang: str) -> str:
 
 def _rules(res: dict[str, Any], lang: str) -> str:
     L = labels(lang)
-    items = [f"{L['one_prize']}: {L['on'] if res.get('one_prize_per_person') else L['off']}"]
+    items = [f"{L['one_prize']}: {on_off(res.get('one_prize_per_person'), L)}"]
     if "one_episode_prize_per_season" in res:
         items.append(f"{L['one_episode_prize']}: {L['on'] if res['one_episode_prize_per_season'] else L['off']}")
     return f'<p class="note">{_e(L["rules"])}: {_e("; ".join(items))}</p>'
@@ -224,7 +225,7 @@ def winners_html(results: dict[str, Any], lang: str = "vi", now: dt.datetime | N
     L = labels(lang)
     if results.get("kind") == "season_results":
         return _season_winners_html(results, lang, now)
-    ep_label = f"{L['episode']}: {results['title']} ({results['episode']})"
+    ep_label = episode_label(results["title"], results["episode"], L)
     header = _header(results.get("bank_title") or results.get("bank", ""), L["winners_title"], ep_label,
                      [f"{L['date']}: {results['date']}" if results.get("date") else "", _generated(lang, now)],
                      L["confidential"])
@@ -258,7 +259,7 @@ def _season_winners_html(results: dict[str, Any], lang: str, now: dt.datetime | 
             + _dq_block(results["disqualified"], lang, with_episode=True))
     for ep in results["episodes"]:
         meta = " · ".join(x for x in (ep["episode"], ep.get("date") or "") if x)
-        body += (f'<section class="episode"><h2>{_e(L["episode"])}: {_e(ep["title"])}</h2>'
+        body += (f'<section class="episode"><h2>{_e(episode_label(ep["title"], "", L))}</h2>'
                  f'<p class="meta">{_e(meta)}</p>' + _question_winners_block(ep, lang).replace("<h2>", "<h3>", 1)
                  .replace("</h2>", "</h3>", 1)
                  + _standings_block(ep, lang, "standings_note").replace("<h2>", "<h3>", 1).replace("</h2>", "</h3>", 1)
@@ -338,7 +339,7 @@ def participation_html(report: dict[str, Any], lang: str = "vi", now: dt.datetim
     L, f = labels(lang), Fmt(lang)
     s = report["summary"]
     header = _header(report.get("bank_title") or report.get("bank", ""), L["participation_title"],
-                     f"{L['episode']}: {report['title']} ({report['episode']})",
+                     episode_label(report["title"], report["episode"], L),
                      [f"{L['date']}: {report['date']}" if report.get("date") else "", _generated(lang, now)])
     cards = _cards([(L["present"], s["present"]), (L["joined"], s["joined"]),
                     (L["answered_one"], s["answered_one"]), (L["answered_all"], s["answered_all"])], lang)
@@ -369,8 +370,23 @@ def participation_html(report: dict[str, Any], lang: str = "vi", now: dt.datetim
     body = (header + f'<h2>{_e(L["summary"])}</h2>' + cards + f'<p class="note">{_e(L["questions"])}: '
             f'{_e(f.int(report["opened"]))} / {_e(f.int(report["count"]))} · {_e(L["answers"])}: '
             f'{_e(f.int(s["answers"]))} · {_e(L["correct_answers"])}: {_e(f.int(s["correct"]))}</p>'
-            + figs + per_q + drop + units + _definitions(lang))
+            + figs + per_q + drop + units + _sources_section(report.get("sources") or [], lang) + _definitions(lang))
     return _page(f"{L['participation_title']} — {report['title']}", body, lang)
+
+
+def _sources_section(rows: list[dict[str, Any]], lang: str) -> str:
+    """Players per join source (one per simulcast page), with a bar chart of who joined."""
+    if not rows:
+        return ""
+    L, f = labels(lang), Fmt(lang)
+    names = [r["label"] if r["src"] else L["no_source"] for r in rows]
+    chart = _figure(L["sources"], charts.horizontal_bars(names, [r["players"] for r in rows]))
+    body = [f"<tr>{_td(n)}{_td(r['src'])}{_td(f.int(r['players']), True)}{_td(f.int(r['present']), True)}"
+            f"{_td(f.int(r['answered_one']), True)}{_td(f.int(r['answered_all']), True)}</tr>"
+            for n, r in zip(names, rows, strict=True)]
+    head = [(L["source"], False), ("src", False), (L["players"], True), (L["present_short"], True),
+            (L["answered_one_short"], True), (L["answered_all"], True)]
+    return f'<h2>{_e(L["sources"])}</h2>' + chart + _table(head, body)
 
 
 def _season_participation_html(report: dict[str, Any], lang: str, now: dt.datetime | None) -> str:

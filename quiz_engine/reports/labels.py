@@ -1,6 +1,12 @@
-"""Report labels in Vietnamese (the default: the organisers' language) and English."""
+"""Report labels in Vietnamese (the default: the organisers' language) and English.
+
+Review flags are computed in English (:mod:`quiz_engine.game.flags`, shown as such in the host
+panel); :func:`flag_text` words them in Vietnamese for the Vietnamese exports.
+"""
 
 from __future__ import annotations
+
+import re
 
 LANGS = ("vi", "en")
 
@@ -56,6 +62,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "rules": "Quy định áp dụng",
         "on": "có",
         "off": "không",
+        "per_episode": "theo luật của từng tập",
         "season_standings": "Bảng xếp hạng cả mùa",
         "episodes_played": "Số tập",
         "summary": "Tổng quan",
@@ -82,6 +89,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "units": "Tham gia theo đơn vị",
         "players": "Người tham gia",
         "no_unit": "(không ghi đơn vị)",
+        "sources": "Tham gia theo nguồn (trang phát sóng)",
+        "source": "Nguồn",
+        "no_source": "(đường dẫn chung, không gắn nguồn)",
         "per_question": "Theo từng câu hỏi",
         "chart_answers": "Số người nhận câu hỏi, trả lời và trả lời đúng theo câu",
         "chart_rate": "Tỉ lệ trả lời đúng theo câu (câu khó có tỉ lệ thấp)",
@@ -95,7 +105,32 @@ _LABELS: dict[str, dict[str, str]] = {
         "def_joined": "Tham gia: người chơi đã gửi ít nhất một câu trả lời (kể cả bị từ chối, ví dụ quá giờ).",
         "def_all": "Trả lời tất cả: có câu trả lời được ghi nhận cho mọi câu đã mở và không bị hủy.",
         "def_rate": "Tỉ lệ đúng = số trả lời đúng / số trả lời được ghi nhận của câu đó.",
-        "def_drop": "Dừng sau câu i: người chơi có câu trả lời cuối cùng là câu i dù các câu sau vẫn được mở.",
+        "def_drop": "Dừng sau câu i: câu i là câu cuối cùng người chơi trả lời; sau đó họ không trả lời, không gửi "
+        "câu trả lời nào nữa và các câu sau không còn đến điện thoại của họ (đã rời cuộc thi). Người vẫn nhận câu "
+        "hỏi nhưng bỏ qua không trả lời (kể cả câu cuối) không bị tính là dừng.",
+        "section": "Phần",
+        "title_question_prizes": "Danh sách người đoạt giải nhanh nhất từng câu hỏi",
+        "title_standings": "Bảng xếp hạng",
+        "title_disqualified": "Danh sách người chơi bị truất quyền",
+        "title_episode_prizes": "Danh sách người đoạt giải từng tập",
+        "title_season_standings": "Bảng xếp hạng cả mùa thi",
+        "title_summary": "Tổng quan tình hình tham gia",
+        "title_per_question": "Tình hình trả lời theo từng câu hỏi",
+        "title_units": "Tình hình tham gia theo đơn vị",
+        "broadcast_date": "Ngày phát sóng",
+        "prepared_by": "Người lập biểu",
+        "prepared_hint": "(Ký, ghi rõ họ tên)",
+        "head_of_unit": "Thủ trưởng đơn vị",
+        "head_hint": "(Ký tên, đóng dấu)",
+        "place_date": "……………, ngày {day:02d} tháng {month:02d} năm {year}",
+        "review": "cần xem xét",
+        "season_of": "{n} tập",
+        "answered_count": "Số câu đã trả lời",
+        "first_answered": "Trả lời từ câu",
+        "last_answered": "Trả lời đến câu",
+        "dropped_after_q": "Dừng sau câu",
+        "wide_question": "Câu {n} (đáp án {key})",
+        "wide_episode_question": "{episode} câu {n} (đáp án {key})",
         "joined_every": "Tham gia mọi tập đã thi",
         "season_players": "Người chơi khác nhau trong mùa",
         "page": "Trang",
@@ -161,6 +196,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "rules": "Rules applied",
         "on": "on",
         "off": "off",
+        "per_episode": "as set for each episode",
         "season_standings": "Season standings",
         "episodes_played": "Episodes",
         "summary": "Summary",
@@ -187,6 +223,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "units": "Participation per unit",
         "players": "Players",
         "no_unit": "(no unit given)",
+        "sources": "Participation per source (simulcast page)",
+        "source": "Source",
+        "no_source": "(the plain link, no source)",
         "per_question": "Per question",
         "chart_answers": "Players reached, answering and correct per question",
         "chart_rate": "Correct rate per question (hard questions are low)",
@@ -200,8 +239,32 @@ _LABELS: dict[str, dict[str, str]] = {
         "def_joined": "Joined: sent at least one answer (also rejected ones, e.g. late).",
         "def_all": "Answered every question: an accepted answer to every opened, non-voided question.",
         "def_rate": "Correct rate = correct answers / accepted answers to that question.",
-        "def_drop": "Stopped after question i: the player's last accepted answer was question i although later "
-        "questions were opened.",
+        "def_drop": "Stopped after question i: question i was the last one the player answered, and after it they "
+        "sent nothing and no later question reached their phone (they left). A player who still received questions "
+        "but skipped them (the last one too) did not stop.",
+        "section": "section",
+        "title_question_prizes": "Fastest correct responder of each question",
+        "title_standings": "Standings",
+        "title_disqualified": "Disqualified players",
+        "title_episode_prizes": "Episode prizes",
+        "title_season_standings": "Season standings",
+        "title_summary": "Participation summary",
+        "title_per_question": "Answers per question",
+        "title_units": "Participation per unit",
+        "broadcast_date": "Broadcast date",
+        "prepared_by": "Prepared by",
+        "prepared_hint": "(signature and full name)",
+        "head_of_unit": "Head of unit",
+        "head_hint": "(signature and seal)",
+        "place_date": "……………, {day} {month_name} {year}",
+        "review": "review",
+        "season_of": "{n} episodes",
+        "answered_count": "answered",
+        "first_answered": "first_answered",
+        "last_answered": "last_answered",
+        "dropped_after_q": "dropped_after",
+        "wide_question": "Q{n} ({key})",
+        "wide_episode_question": "{episode} Q{n} ({key})",
         "joined_every": "Joined every played episode",
         "season_players": "Distinct players in the season",
         "page": "Page",
@@ -222,3 +285,40 @@ _LABELS: dict[str, dict[str, str]] = {
 def labels(lang: str) -> dict[str, str]:
     """The label table for ``lang`` (``vi`` or ``en``); unknown languages fall back to ``vi``."""
     return _LABELS.get(lang, _LABELS["vi"])
+
+
+_FLAG = re.compile(r"(?P<kind>too_fast|shared_ip|same_timing): (?P<detail>.*)$")
+_FLAG_DETAILS_VI: dict[str, tuple[re.Pattern[str], str]] = {
+    "too_fast": (re.compile(r"(\d+) correct answer\(s\) under (\d+) ms \((.*)\)"),
+                 "{0} câu trả lời đúng dưới {1} ms ({2})"),
+    "shared_ip": (re.compile(r"(\d+) players joined from (.+)"), "{0} người chơi cùng tham gia từ địa chỉ {1}"),
+    "same_timing": (re.compile(r"response times within (\d+) ms of (.+) on (\d+)\+ questions"),
+                    "thời gian trả lời chênh không quá {0} ms so với {1} ở từ {2} câu trở lên"),
+}
+_FLAG_KINDS_VI = {"too_fast": "trả lời quá nhanh", "shared_ip": "chung địa chỉ mạng", "same_timing":
+                  "thời gian trả lời trùng khớp"}
+
+
+def flag_text(flag: str, lang: str) -> str:
+    """A review flag (``too_fast: 2 correct answer(s) under 300 ms (Q1 53 ms)``) in ``lang``.
+
+    English flags are shown as computed; a flag (or detail) this does not know stays English
+    rather than being lost. A leading ``Tập 1: `` (the episode, in season lists) is kept.
+    """
+    match = _FLAG.search(flag)
+    if lang == "en" or match is None:
+        return flag
+    prefix, kind, detail = flag[: match.start()], match.group("kind"), match.group("detail")
+    pattern, template = _FLAG_DETAILS_VI[kind]
+    found = pattern.fullmatch(detail)
+    if found:
+        parts = list(found.groups())
+        if kind == "too_fast":
+            parts[2] = re.sub(r"Q(\d+) (\d+) ms", r"câu \1: \2 ms", parts[2])
+        detail = template.format(*parts)
+    return f"{prefix}{_FLAG_KINDS_VI[kind]}: {detail}"
+
+
+def on_off(value: bool | None, L: dict[str, str]) -> str:
+    """A rule's state as the reports print it (None: it differed between the episodes)."""
+    return L["per_episode"] if value is None else L["on"] if value else L["off"]

@@ -42,6 +42,40 @@ def csv_cell(value: Any) -> Any:
     return "'" + value
 
 
+def csv_phone(value: str) -> str:
+    """A phone number written so that Excel, opening the CSV, keeps it as the text it is.
+
+    Excel reads a CSV field made of digits as a number: ``0912345678`` becomes 912345678 (the
+    leading zero lost, 12+ digits in scientific notation), and ``+84…`` is read as a formula.
+    A leading ``'`` would show in the cell (in a CSV it is data, not Excel's text marker), and
+    ``="0912…"`` is a formula. What Excel never reads as a number is digits with a space between
+    them (a space is not a digit separator in the English or Vietnamese regional settings), so:
+    a phone that already has a space and does not start with ``+``/``-`` is kept as typed; any
+    other is written grouped the way Vietnamese numbers are read aloud, ``0912 345 678`` (4-3-3),
+    with ``+84`` written as the national ``0`` and another country code ``+CC`` as ``00CC``
+    (the international prefix dialled from Vietnam). Anything that is not a phone is unchanged.
+    """
+    text = " ".join(value.split())
+    if (" " in text and not text.startswith(("+", "-"))) or not _phone_like(text):
+        return text
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < 5:
+        return text
+    if text.startswith("+84"):
+        digits = "0" + digits[2:]
+    elif text.startswith("+"):
+        digits = "00" + digits
+    groups = [digits[:4]]
+    rest = digits[4:]
+    while rest:
+        groups.append(rest[:3])
+        rest = rest[3:]
+    if len(groups) > 2 and len(groups[-1]) == 1:
+        last = groups.pop()
+        groups[-1] += last
+    return " ".join(groups)
+
+
 class SafeCsvWriter:
     """:func:`csv.writer` with every cell passed through :func:`csv_cell`."""
 

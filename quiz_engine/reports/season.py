@@ -7,6 +7,10 @@ the season, then least total response time, then the earliest final correct answ
 A player disqualified in any episode of the season is left out of the season standings
 (their prizes already passed to the next in order in that episode) and listed with the
 episode and the reason.
+
+Review flags (:mod:`quiz_engine.review`) are episode facts; a season row carries those of
+every episode, each prefixed with the episode's title, so the season lists show the same
+"to review" notes as the episode lists they are made of.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from typing import Any
 from quiz_engine.game.standings import Standing, rank_standings
 from quiz_engine.reports.data import season_episodes, season_scores
 from quiz_engine.results import episode_results, person
+from quiz_engine.review import episode_flags
 from quiz_engine.store.redis_store import Store
+
+SEASON_FLAG_TOP = 20  # season standings rows that get review flags (as the episode lists do)
 
 
 def episode_prizes(
@@ -54,12 +61,25 @@ def _standing_row(s: Standing, profile: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _known_flags(res: dict[str, Any]) -> dict[str, list[str]]:
+    """The review flags an episode's results already carry, per player."""
+    rows = [*res["standings"], *(p for q in res["questions"] for p in ([q["winner"]] if q["winner"] else []) + q[
+        "reserves"])]
+    return {r["player"]: list(r.get("flags", [])) for r in rows}
+
+
 async def season_results(
-    store: Store, bank: str, one_prize: bool, reserves: int = 3, one_episode_prize: bool = False
+    store: Store, bank: str, one_prize: bool | None = None, reserves: int = 3, one_episode_prize: bool = False,
+    fast_answer_ms: int = 300,
 ) -> dict[str, Any]:
-    """Winners of every created episode of ``bank`` plus episode prizes and season standings."""
+    """Winners of every created episode of ``bank`` plus episode prizes and season standings.
+
+    Each episode's question prizes follow the prize rule it was played under (``one_prize``
+    overrides them all); the season's ``one_prize_per_person`` is that rule when every episode
+    shares it, else None (the exports then say it was set per episode)."""
     episodes = await season_episodes(store, bank)
-    per_episode = [await episode_results(store, ep, one_prize, reserves=reserves) for ep in episodes]
+    per_episode = [await episode_results(store, ep, one_prize, reserves=reserves, fast_answer_ms=fast_answer_ms)
+                   for ep in episodes]
     scores = [await store.scores(ep) for ep in episodes]
     dq_by_episode = [await store.disqualified(ep) for ep in episodes]
     out_all = {p for dq in dq_by_episode for p in dq}
@@ -73,19 +93,42 @@ async def season_results(
     ids = {s.score.player for s in season} | {s.score.player for p in prizes for s in p} | out_all
     profiles = await store.players(sorted(ids))
 
-    for res, picked in zip(per_episode, prizes, strict=True):
-        rows = [_standing_row(s, profiles.get(s.score.player, {})) for s in picked]
+    # review flags per episode: those the episode results carry, plus the season's top players
+    # and the episode prize picks where the episode list did not reach them
+    wanted = {s.score.player for s in season[:SEASON_FLAG_TOP]}
+    flags: list[dict[str, list[str]]] = []
+    for ep, res, picked in zip(episodes, per_episode, prizes, strict=True):
+        known = _known_flags(res)
+        missing = (wanted | {s.score.player for s in picked}) - set(known)
+        if missing:
+            extra = await episode_flags(store, ep, missing, fast_answer_ms)
+            known.update({p: [str(f) for f in fs] for p, fs in extra.items()})
+        flags.append(known)
+
+    for res, picked, ep_flags in zip(per_episode, prizes, flags, strict=True):
+        rows = [{**_standing_row(s, profiles.get(s.score.player, {})), "flags": ep_flags.get(s.score.player, [])}
+                for s in picked]
         res["episode_prize"] = {"winner": rows[0] if rows else None, "reserves": rows[1:]}
+
+    def season_flags(player: str) -> list[str]:
+        if player not in wanted:
+            return []
+        return [f"{res['title']}: {f}" for res, ep_flags in zip(per_episode, flags, strict=True)
+                for f in ep_flags.get(player, [])]
+
     return {
         "kind": "season_results",
         "season": bank,
         "bank_title": next((r["bank_title"] for r in per_episode if r.get("bank_title")), ""),
-        "one_prize_per_person": one_prize,
+        "language": next((r["language"] for r in per_episode if r.get("language")), ""),
+        "one_prize_per_person": (per_episode[0]["one_prize_per_person"]
+                                 if len({r["one_prize_per_person"] for r in per_episode}) == 1 else None),
         "one_episode_prize_per_season": one_episode_prize,
         "reserves": reserves,
         "episodes": per_episode,
         "standings": [
-            {**_standing_row(s, profiles.get(s.score.player, {})), "episodes": played_in.get(s.score.player, 0)}
+            {**_standing_row(s, profiles.get(s.score.player, {})), "episodes": played_in.get(s.score.player, 0),
+             "flags": season_flags(s.score.player)}
             for s in season
         ],
         "disqualified": [

@@ -1,8 +1,9 @@
 """Host-panel downloads: ``GET /api/host/reports/{results|participation}.{csv|json|xlsx|html}``.
 
 Mounted by :mod:`quiz_engine.web.host_api` behind the host authentication. Query
-parameters: ``episode`` (default: the loaded episode) or ``season=BANK``; ``lang=vi|en``;
-``top=N``; ``reserves=N``; ``one_episode_prize=1``. Every file is sent as an attachment,
+parameters: ``episode`` (default: the loaded episode) or ``season=BANK``; ``lang=vi|en``
+(default: the bank's language); ``top=N``; ``reserves=N``; ``one_episode_prize=1``;
+``layout=wide`` (participation CSV, one row per player). Every file is sent as an attachment,
 so the HTML report is saved and opened as a standalone file (its inline CSS is never
 rendered under the panel's CSP).
 """
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from quiz_engine.errors import NotFound, ProtocolError
-from quiz_engine.reports import FORMATS, MEDIA_TYPES, limit_top, render, report_name
+from quiz_engine.reports import FORMATS, LAYOUTS, MEDIA_TYPES, limit_top, render, report_name
 from quiz_engine.reports.data import episode_participation, season_participation
 from quiz_engine.reports.season import season_results
 from quiz_engine.results import episode_results
@@ -48,9 +49,12 @@ async def report_response(runner: Runner, file: str, body: dict[str, Any]) -> Re
     kind, _, fmt = file.partition(".")
     if kind not in KINDS or fmt not in FORMATS:
         raise NotFound(f"no report {file!r}; try results.xlsx or participation.html")
-    lang = str(body.get("lang") or "vi")
-    if lang not in ("vi", "en"):
+    lang = str(body.get("lang") or "") or None
+    if lang not in (None, "vi", "en"):
         raise ProtocolError("bad_field", "'lang' must be vi or en")
+    layout = str(body.get("layout") or "long")
+    if layout not in LAYOUTS:
+        raise ProtocolError("bad_field", "'layout' must be long or wide")
     season = str(body.get("season") or "")
     episode = str(body.get("episode") or runner.view.episode or "")
     if not season and not episode:
@@ -59,10 +63,11 @@ async def report_response(runner: Runner, file: str, body: dict[str, Any]) -> Re
     if kind == "results":
         reserves = _int_param(body, "reserves", 3) or 0
         if season:
-            data = await season_results(runner.store, season, runner.one_prize, reserves=reserves,
-                                        one_episode_prize=str(body.get("one_episode_prize", "")) in ("1", "true"))
+            data = await season_results(runner.store, season, reserves=reserves,
+                                        one_episode_prize=str(body.get("one_episode_prize", "")) in ("1", "true"),
+                                        fast_answer_ms=runner.settings.fast_answer_ms)
         else:
-            data = await episode_results(runner.store, episode, runner.one_prize, reserves=reserves,
+            data = await episode_results(runner.store, episode, reserves=reserves,
                                          fast_answer_ms=runner.settings.fast_answer_ms)
             if not data.get("phase"):
                 raise NotFound(f"episode {episode!r} not found")
@@ -73,7 +78,7 @@ async def report_response(runner: Runner, file: str, body: dict[str, Any]) -> Re
                       else episode_participation(runner.store, episode))
     # matplotlib and openpyxl are CPU-bound: keep the event loop (and the live show) responsive
     async with _RENDER_LOCK:
-        payload = await asyncio.to_thread(render, data, fmt, lang)  # type: ignore[arg-type]
+        payload = await asyncio.to_thread(render, data, fmt, lang, None, layout)  # type: ignore[arg-type]
     return Response(
         payload,
         media_type=MEDIA_TYPES[fmt],

@@ -13,6 +13,7 @@ HOST_TOKEN = "qe:host_token"  # the host token every node accepts
 NODES = "qe:nodes"  # hash: node id -> json of role -> connections, plus "expires" (ms)
 EVENTS = "qe:events"  # pub/sub channel between nodes
 INCIDENTS = "qe:incidents"  # list: Redis outages recorded by nodes, newest first
+SOURCES = "qe:sources"  # hash: join source tag -> label (every source any node was started with)
 HOST_SESSION = "qe:host_session:"  # + session id: a logged-in host panel (with a TTL)
 
 
@@ -62,6 +63,11 @@ class EpisodeKeys:
     def legacy_rank(self) -> str:
         """The rank zset of earlier versions (never read; deleted by a reset)."""
         return self._k("rank")
+
+    @property
+    def played(self) -> str:
+        """Set: every player with an answer stored in the episode (right or wrong)."""
+        return self._k("played")
 
     @property
     def dq(self) -> str:

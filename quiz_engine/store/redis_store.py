@@ -55,7 +55,8 @@ INCIDENTS_SHOWN = 10
 
 #: the script of each episode command (the rest of the table runs in command.lua)
 _COMMAND_SCRIPT = {Command.VOID: "void", Command.RERUN: "rerun", Command.RESET: "reset"}
-_OWN_METHOD = {Command.LOAD: "load()", Command.SET_DELAY: "set_delay()", Command.SYNC: "sync_questions()"}
+_OWN_METHOD = {Command.LOAD: "load()", Command.SET_DELAY: "set_delay()", Command.SYNC: "sync_questions()",
+               Command.PRIZE_RULE: "set_prize_rule()"}
 
 
 def _json(value: Any) -> str:
@@ -128,7 +129,19 @@ class Store:
         return dict(zip(flat[::2], flat[1::2], strict=True))
 
     async def set_one_prize(self, on: bool) -> None:
+        """The prize rule of episodes created from now on (each keeps the one it was created with)."""
         await self._run(self._r.hset(K.SHOW, "one_prize", int(on)))
+
+    async def set_prize_rule(self, episode: str, on: bool, actor: str = "host") -> Transition:
+        """Change the prize rule ``episode`` is played under (command ``prize_rule``): only in the
+        lobby before its first question, checked and audited in the episode's script."""
+        return await self._command(episode, Command.PRIZE_RULE, {"actor": actor, "one_prize": int(on)})
+
+    async def prize_rule(self, episode: str) -> bool | None:
+        """One question prize per person in ``episode``? None for an episode created before the
+        rule was the episode's own (the show's setting then applies)."""
+        raw = await self._run(self._r.hget(EpisodeKeys(episode).state, "one_prize"))
+        return None if raw is None else raw == "1"
 
     async def set_delay(self, delay_ms: int, actor: str = "host") -> Transition:
         """Change the stream delay: refused while the loaded episode has a question open.
@@ -154,6 +167,14 @@ class Store:
     async def episodes(self) -> dict[str, dict[str, Any]]:
         raw = await self._run(self._r.hgetall(K.EPISODES))
         return {k: orjson.loads(v) for k, v in raw.items()}
+
+    # --- join sources -------------------------------------------------------------------
+    async def add_sources(self, sources: dict[str, str]) -> None:
+        """Record the join sources' labels (tag -> label; a tag's label is the newest given)."""
+        await self._run(self._r.hset(K.SOURCES, mapping=sources))
+
+    async def sources(self) -> dict[str, str]:
+        return dict(await self._run(self._r.hgetall(K.SOURCES)))
 
     # --- host sessions ------------------------------------------------------------------
     async def start_session(self, session: str, ttl_s: int) -> None:
@@ -194,6 +215,7 @@ class Store:
         show = await self.show()
         current = show.get("episode", "")
         delay = int(show.get("delay_ms", 0) or 0)
+        one_prize = int(show.get("one_prize", "1") == "1")  # the rule a new episode is created with
         if current:  # (reloading the same episode too: the table refuses it mid-question)
             parked = await self._command(current, Command.LOAD, {"actor": actor, "delay_ms": delay})
             if parked.ok:
@@ -203,7 +225,7 @@ class Store:
         k = EpisodeKeys(episode)
         created, phase, seq, stored_meta = await self._eval(
             "attach", [k.state, k.qspec, k.qpub, k.meta, k.audit],
-            [_json(meta), delay, actor, len(questions), *_questions_args(questions)],
+            [_json(meta), delay, actor, one_prize, len(questions), *_questions_args(questions)],
         )
         await self._run(self._r.hset(K.EPISODES, episode, stored_meta))  # another slot: repeated by every load
         swapped, now_loaded = await self._eval("swap_episode", [K.SHOW], [current, episode])
@@ -290,7 +312,7 @@ class Store:
             elif name == "rerun":
                 keys += [key for q in range(count) for key in k.question_keys(q)]
             else:
-                keys += [k.stats, k.standings, k.dq, k.legacy_rank]
+                keys += [k.stats, k.standings, k.dq, k.legacy_rank, k.played]
                 keys += [key for q in range(count) for key in k.question_keys(q)]
         raw = await self._eval(name, keys, [command.value, _json({**request, "episode": episode})])
         return transition_of(command, episode, raw)
@@ -324,7 +346,7 @@ class Store:
                 reply = await self._eval(
                     "answer",
                     [k.state, k.answers(q), k.correct(q), k.counts(q), k.deliveries(q), k.stats, k.standings, k.audit,
-                     k.dq],
+                     k.dq, k.played],
                     args,
                 )
             except rexc.ResponseError:
@@ -414,6 +436,10 @@ class Store:
             if int(rank) > 0:
                 mine[player] = Standing(int(rank), decode_score(player, rec))
         return Board(ranked, board, mine)
+
+    async def played_count(self, episode: str) -> int:
+        """How many players have an answer stored in ``episode`` (right or wrong)."""
+        return int(await self._run(self._r.scard(EpisodeKeys(episode).played)))
 
     async def disqualified(self, episode: str) -> dict[str, dict[str, Any]]:
         raw = await self._run(self._r.hgetall(EpisodeKeys(episode).dq))

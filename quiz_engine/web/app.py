@@ -104,21 +104,40 @@ async def overlay_page(request: Request) -> Response:
     return _page(overlay_dir() / "overlay.html")
 
 
-def join_url(request: Request) -> str:
+def join_url(request: Request, src: str | None = None) -> str:
+    """The viewers' join link: the public URL (else this request's), with ``?src=TAG`` for a
+    join source (one per page the show is simulcast on)."""
     settings: Settings = request.app.state.settings
     base = settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
-    return base.rstrip("/") + "/"
+    url = base.rstrip("/") + "/"
+    return f"{url}?src={src}" if src else url
+
+
+def _source(request: Request) -> tuple[str | None, Response | None]:
+    """The ``src`` query parameter if the show lists it, else a 404 saying which exist."""
+    src = request.query_params.get("src") or None
+    known = request.app.state.runner.sources
+    if src is not None and src not in known:
+        return None, JSONResponse({"error": "not_found", "message": f"no join source {src[:40]!r} (configured: "
+                                   f"{', '.join(known) or 'none'})"}, status_code=404)
+    return src, None
 
 
 async def join_info(request: Request) -> Response:
     """What the overlay's lobby shows: the join URL (short form too) and its QR code."""
-    url = join_url(request)
+    src, refused = _source(request)
+    if refused:
+        return refused
+    url = join_url(request, src)
     short = url.split("://", 1)[-1].rstrip("/")
-    return JSONResponse({"url": url, "short": short, "qr": "/qr.svg"})
+    return JSONResponse({"url": url, "short": short, "qr": f"/qr.svg?src={src}" if src else "/qr.svg", "src": src})
 
 
 async def qr_svg(request: Request) -> Response:
-    qr = segno.make(join_url(request), error="m")
+    src, refused = _source(request)
+    if refused:
+        return refused
+    qr = segno.make(join_url(request, src), error="m")
     buf = io.BytesIO()
     qr.save(buf, kind="svg", scale=10, border=2, dark="#111111", light="#ffffff", xmldecl=False)
     return Response(buf.getvalue(), media_type="image/svg+xml", headers={"cache-control": "no-cache"})

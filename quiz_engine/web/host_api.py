@@ -167,7 +167,7 @@ async def _results(request: Request, runner: Runner, body: dict[str, Any]) -> An
     ep = _episode(runner, body)
     if body.get("format") in ("xlsx", "html"):  # same files as /api/host/reports/results.{xlsx,html}
         return await report_response(runner, f"results.{body['format']}", {**body, "episode": ep})
-    results = await episode_results(runner.store, ep, runner.one_prize, fast_answer_ms=runner.settings.fast_answer_ms)
+    results = await episode_results(runner.store, ep, fast_answer_ms=runner.settings.fast_answer_ms)
     if body.get("format") == "csv":
         return Response(results_csv(results).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="results-{ep}.csv"'})
@@ -176,7 +176,7 @@ async def _results(request: Request, runner: Runner, body: dict[str, Any]) -> An
 
 async def _verify(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
     ep = _episode(runner, body)
-    result = await verify(runner.store, ep, runner.one_prize)
+    result = await verify(runner.store, ep)
     return {"episode": ep, "ok": not result.differences, "differences": result.differences, "notes": result.notes}
 
 

@@ -2,7 +2,7 @@
 -- The single source of truth for answers: every rule below is decided here, by Redis's clock.
 --
 -- KEYS: 1 state  2 answers(q)  3 correct zset(q)  4 counts(q)  5 deliveries(q)
---       6 stats  7 standings index  8 audit  9 disqualified
+--       6 stats  7 standings index  8 audit  9 disqualified  10 played (who answered at all)
 -- ARGV: 1 node boot id  2 question index
 --       then one argument per answer, 9 fields joined by '|' (one argument, not nine: the
 --       client packs each argument in Python, so this halves the node's CPU for the call):
@@ -108,6 +108,7 @@ for i = 3, #ARGV do
     local seq = redis.call('HINCRBY', KEYS[4], 'n', 1)
     redis.call('HSET', KEYS[2], player, answer_encode(option, resp, seq, rid))
     redis.call('HINCRBY', KEYS[4], tostring(option), 1)
+    redis.call('SADD', KEYS[10], player)
     local correct = (option == correct_opt) and 1 or 0
     if correct == 1 then
       redis.call('ZADD', KEYS[3], int(correct_score(resp, seq)), player)

@@ -1,12 +1,12 @@
 -- Apply one command of the phase machine (game/phases.py) that needs only the episode's state:
 -- open, skip, close, timeout, reveal, leaderboard, finish, load (the outgoing episode) and
--- set_delay. machine_check (prelude) decides from the table whether it may run now; the
+-- set_delay and prize_rule. machine_check (prelude) decides from the table whether it may run now; the
 -- effect below runs in the same script, so concurrent commands from several nodes (or a
 -- double press) apply at most once.
 -- KEYS: 1 state  2 audit  3 voided  4 question specs
 -- ARGV: 1 command  2 request json: expect, actor, grace_ms, cap_ms (open), delay_ms (open:
 --       used only by episodes loaded before the delay lived in their state; set_delay: the
---       new delay)
+--       new delay; prize_rule: one_prize 0/1)
 -- Returns {1, seq, phase, qidx, now_ms, release_at, deadline, extra} or {0, check, phase, extra}
 -- (extra: load → the outgoing episode's delay; too_early refusal → ms left).
 local cmd, req = ARGV[1], cjson.decode(ARGV[2])
@@ -40,6 +40,11 @@ elseif cmd == 'set_delay' then
   redis.call('HSET', KEYS[1], 'delay_ms', req.delay_ms)
   redis.call('XADD', KEYS[2], '*', 'e', event, 'ms', req.delay_ms, 'now', now, 'by', req.actor)
   return applied(st.seq, st.phase, qidx, now)
+elseif cmd == 'prize_rule' then
+  local on = (req.one_prize == 1) and 1 or 0
+  redis.call('HSET', KEYS[1], 'one_prize', on)
+  redis.call('XADD', KEYS[2], '*', 'e', event, 'one_prize', on, 'now', now, 'by', req.actor)
+  return applied(st.seq, st.phase, qidx, now, 0, 0, on)
 end
 
 -- close, timeout, reveal, leaderboard, finish: a phase change and nothing else

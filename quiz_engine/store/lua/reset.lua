@@ -1,7 +1,7 @@
 -- Wipe an episode's results and return it to the lobby. The audit stream is kept and
 -- gets a 'reset' marker, so verify can still replay history.
 -- KEYS: 1 state  2 audit  3 voided  4 stats  5 standings index  6 disqualified
---       7 the rank index of earlier versions  8.. per-question keys
+--       7 the rank index of earlier versions  8 played  9.. per-question keys
 -- ARGV: 1 'reset'  2 request json: episode, confirm, actor
 local cmd, req = ARGV[1], cjson.decode(ARGV[2])
 local st, target = machine_check(cmd, KEYS[1], KEYS[3], req)

@@ -196,6 +196,7 @@ function onFrame(f) {
     renderTop();
     return;
   }
+  if (f.type === "refresh") return refreshState(); // skip, re-run, prize rule, delay: no new phase
   if (f.type === "snapshot" || PHASE_FRAMES.has(f.type)) {
     // the socket tells us something changed; the state endpoint has allowed commands + next question
     refreshState();
@@ -394,12 +395,14 @@ function renderQuestion(prefix, q, current) {
 }
 
 function renderButtons() {
+  // the server says what the phase (and the guards it knows) allow, and the one sensible next step
   const allowed = new Set(state.host?.allowed || []);
+  const step = state.host?.next_step || null;
   for (const btn of $$("[data-cmd]")) {
     const cmd = btn.dataset.cmd;
-    let ok = allowed.has(cmd) && !state.busy;
-    if ((cmd === "open" || cmd === "skip") && !state.host?.next_question) ok = false;
-    btn.disabled = !ok;
+    btn.disabled = !(allowed.has(cmd) && !state.busy);
+    if (btn.classList.contains("cmd")) btn.classList.toggle("cmd-primary", cmd === step);
+    if (cmd === step) btn.setAttribute("aria-keyshortcuts", btn.querySelector("kbd")?.textContent || "");
   }
 }
 
@@ -410,7 +413,12 @@ function renderSettings() {
   if (!delayDirty && document.activeElement !== input) input.value = String(st?.settings?.delay_s ?? 0);
   input.disabled = !between;
   $("#delay-apply").disabled = !between;
-  $("#one-prize").checked = !!st?.settings?.one_prize;
+  const prize = $("#one-prize");
+  prize.checked = !!st?.settings?.one_prize;
+  const open = !!st?.settings?.prize_rule_open;
+  prize.disabled = !!st?.episode && !open;
+  $("#prize-help").textContent = !st?.episode ? t("host.prize_rule.next")
+    : open ? t("host.prize_rule.open") : t("host.prize_rule.locked");
 }
 
 function renderStats() {
@@ -515,6 +523,8 @@ function renderResults() {
   const sBody = clear($("#w-standings tbody"));
   const dBody = clear($("#w-dq tbody"));
   const empty = (body, cols) => body.append(h("tr", {}, h("td.muted", { colSpan: cols }, t("host.winners.empty"))));
+  $("#w-rule").textContent = res ? t("host.winners.rule", {
+    rule: t(res.one_prize_per_person ? "host.prize_rule.one" : "host.prize_rule.many") }) : "";
   if (!res) { empty(qBody, 8); empty(sBody, 8); empty(dBody, 6); return; }
   if (!res.questions?.length) empty(qBody, 8);
   for (const q of res.questions || []) {

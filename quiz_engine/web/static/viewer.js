@@ -44,6 +44,12 @@ let refN = 0;
 const nextRef = (p) => `${p}${++refN}`;
 const seq = new SeqTracker();
 
+// Heartbeat: a silent network loss (socket still "open", nothing gets through) must show within
+// a few seconds while a question is open, so the phone pings every 2 s then and every 5 s
+// otherwise; a ping unanswered for 2.5 s (3 s) closes the socket and the resume path takes over.
+const PACE = { question: [2000, 2500], idle: [5000, 3000] };
+const ACK_OVERDUE_MS = 2000; // an answer sent this long ago without an ack is shown as "not sent yet"
+
 const sock = new QuizSocket("/ws/viewer", {
   onFrame,
   onStatus(s) {
@@ -51,9 +57,10 @@ const sock = new QuizSocket("/ws/viewer", {
     state.connInfo = s;
     if (s.status !== "open") state.hello = false;
     renderConn();
+    render();
   },
   onVisible() { sock.send({ type: "sync", ref: nextRef("s") }); },
-});
+}, { pingEvery: PACE.idle[0], pongTimeout: PACE.idle[1], connectTimeout: 8000 });
 
 // ---------------------------------------------------------------- frames
 function onFrame(f) {
@@ -110,6 +117,7 @@ function onSnapshot(f) {
   state.result = f.result || null;
   state.top = f.top || [];
   state.players = f.players || 0;
+  state.played = f.played ?? state.players; // answered at all (players: ranked, with a correct answer)
   state.winner = f.winner || null;
   if (f.standing) state.standing = f.standing;
   if (state.phase === "lobby" || state.phase === "idle") state.standing = f.standing || null;
@@ -154,6 +162,11 @@ function onAck(f) {
   }
   if (f.ok) {
     Object.assign(you, { status: "accepted", option: f.option ?? you.option, time_ms: f.time_ms, reason: null });
+  } else if (f.reason === "duplicate" && you.status === "pending" && (f.option ?? you.option) === you.option) {
+    // our own answer, sent twice across a reconnect (the first copy got through late): it is
+    // on record; a snapshot brings its time
+    Object.assign(you, { status: "accepted", reason: null });
+    sock.send({ type: "sync", ref: nextRef("s") });
   } else if (f.reason === "duplicate") {
     // the first answer is final: show the one on record
     Object.assign(you, { status: "accepted", option: f.option ?? you.option, reason: "duplicate" });
@@ -267,6 +280,9 @@ form.addEventListener("submit", (ev) => {
 
 function submitJoin() {
   const frame = { type: "join", ref: nextRef("j") };
+  // the page's own join link (/?src=TAG): which simulcast page this player came from
+  const src = new URLSearchParams(location.search).get("src");
+  if (src) frame.src = src.slice(0, 32);
   for (const name of FIELDS) {
     const v = fieldValue(name);
     if (v) frame[name] = v;
@@ -294,7 +310,19 @@ function choose(option) {
 function sendAnswer() {
   const you = state.you;
   if (!you || you.status !== "pending" || !state.live) return; // resent after the resume snapshot
-  sock.send({ type: "answer", question: you.question, option: you.option, ref: nextRef("a") });
+  if (sock.send({ type: "answer", question: you.question, option: you.option, ref: nextRef("a") })) {
+    you.sentAt = Date.now();
+    // no ack by then: show it as "not sent yet" (the link may be dead before the heartbeat knows)
+    clearTimeout(you.overdue);
+    you.overdue = setTimeout(render, ACK_OVERDUE_MS + 50);
+  }
+}
+
+/** pending answer: "sending" (just sent on a live socket) or "unsent" (offline, or no ack in time). */
+function pendingKind(you) {
+  if (!you || you.status !== "pending") return null;
+  if (state.conn !== "open" || !you.sentAt) return "unsent";
+  return Date.now() - you.sentAt >= ACK_OVERDUE_MS ? "unsent" : "sending";
 }
 
 // ---------------------------------------------------------------- wake lock
@@ -319,6 +347,8 @@ const screens = { join: $("#s-join"), info: $("#s-info"), question: $("#s-questi
 
 function showScreen(name) {
   for (const [k, el] of Object.entries(screens)) show(el, k === name);
+  // the question screens are laid out to fit the screen (viewer.css, "fit")
+  document.body.classList.toggle("is-fit", name === "question");
 }
 
 function renderConn() {
@@ -356,6 +386,7 @@ $("#conn-retry").addEventListener("click", () => sock.retry());
 
 function render() {
   document.body.dataset.phase = state.phase;
+  sock.setPace(...PACE[state.phase === "question" ? "question" : "idle"]);
   const me = state.joined && state.profile ? t("you.as", { name: who(state.profile) }) : "";
   $("#me").textContent = me;
 
@@ -379,12 +410,19 @@ function render() {
 
 function renderJoin() {
   showScreen("join");
+  const asked = FIELDS.filter((name) => name === "name" || state.required.includes(name));
+  // three or four fields: hints become placeholders so the button stays on the first screen
+  const compact = asked.length >= 3;
+  form.classList.toggle("is-compact", compact);
   for (const name of FIELDS) {
-    const required = name === "name" || state.required.includes(name);
+    const required = asked.includes(name);
     const field = form.querySelector(`[data-field="${name}"]`);
+    const input = $(`#f-${name}`);
     field.classList.toggle("is-required", required);
-    $(`#f-${name}`).required = required;
-    $(`#f-${name}`).setAttribute("aria-required", String(required));
+    input.required = required;
+    input.setAttribute("aria-required", String(required));
+    input.placeholder = compact ? t(`join.${name}_hint`) : "";
+    input.setAttribute("aria-describedby", compact ? `e-${name}` : `h-${name} e-${name}`);
     // only the fields this show requires are asked for
     show(field, required);
   }
@@ -399,6 +437,9 @@ function renderInfo(kind) {
   showScreen("info");
   const icon = $("#info-icon");
   icon.classList.toggle("is-pulse", kind === "waiting" || kind === "connecting");
+  // stream delay: the phase is on air already and reaches this phone at `until`
+  screens.info.classList.toggle("is-coming", kind === "waiting");
+  show($("#info-cue"), kind === "waiting");
   const map = {
     connecting: ["", t("conn.connecting"), "", "⏳"],
     idle: ["", t("phase.idle"), t("viewer.idle"), "📺"],
@@ -423,7 +464,11 @@ function renderQuestion() {
   sec.classList.toggle("is-open", open);
   $("#q-num").textContent = t("viewer.qnum", { n: q.index + 1, count: q.count ?? state.episode?.count ?? "?" });
   $("#q-phase").textContent = open ? "" : t(`phase.${state.phase}`);
-  $("#q-text").textContent = q.text;
+  if ($("#q-text").textContent !== q.text) {
+    $("#q-text").textContent = q.text;
+    $("#q-text").scrollTop = 0;
+    sec.classList.remove("is-expanded");
+  }
 
   // options: rebuild only when the question changes, then just toggle classes
   const list = $("#q-options");
@@ -440,6 +485,7 @@ function renderQuestion() {
     });
   }
   const you = state.you && state.you.question === q.index ? state.you : null;
+  const pending = pendingKind(you);
   const correct = revealed ? state.result.correct : null;
   list.classList.toggle("is-locked", !!you || !open);
   list.classList.toggle("is-revealed", !!revealed);
@@ -447,13 +493,16 @@ function renderQuestion() {
     const i = Number(btn.dataset.option);
     const chosen = !!you && you.option === i;
     btn.classList.toggle("is-chosen", chosen);
-    btn.classList.toggle("is-pending", chosen && you.status === "pending");
+    btn.classList.toggle("is-pending", chosen && !!pending);
+    btn.classList.toggle("is-unsent", chosen && pending === "unsent");
     btn.classList.toggle("is-correct", correct === i);
     btn.disabled = !open || !!you || !state.joined;
     btn.setAttribute("aria-pressed", String(chosen));
     const tags = [];
     if (correct === i) tags.push(`✓ ${t("viewer.correct_label")}`);
     else if (chosen && revealed) tags.push(`✗ ${t("viewer.your_choice")}`);
+    else if (chosen && pending === "unsent") tags.push(t("viewer.unsent_tag"));
+    else if (chosen && pending === "sending") tags.push(t("viewer.sending_tag"));
     else if (chosen) tags.push(t("viewer.your_choice"));
     btn.querySelector(".opt-tag").textContent = tags.join(" ");
   }
@@ -462,11 +511,20 @@ function renderQuestion() {
   const status = $("#q-status");
   status.className = "status";
   let msg = "";
+  const offline = state.conn !== "open";
   if (open) {
-    if (!you) msg = state.notice || t("viewer.pick");
-    else if (you.status === "pending") msg = you.reason === "try_again" ? t("reject.try_again") : t("viewer.sending", { letter: letter(you.option) });
-    else if (you.status === "accepted") {
-      msg = you.reason === "duplicate" ? t("reject.duplicate") : t("viewer.accepted", { letter: letter(you.option), time: fmtTime(you.time_ms) });
+    if (!you) {
+      msg = offline ? t("viewer.offline_pick") : state.notice || t("viewer.pick");
+      if (offline) status.classList.add("is-warn");
+    } else if (you.status === "pending") {
+      if (you.reason === "try_again") msg = t("reject.try_again");
+      else if (pending === "sending") msg = t("viewer.sending", { letter: letter(you.option) });
+      else msg = t(offline ? "viewer.unsent_offline" : "viewer.unsent_wait", { letter: letter(you.option) });
+      if (pending === "unsent") status.classList.add("is-warn");
+    } else if (you.status === "accepted") {
+      msg = you.reason === "duplicate" ? t("reject.duplicate")
+        : you.time_ms == null ? t("viewer.accepted_short", { letter: letter(you.option) })
+          : t("viewer.accepted", { letter: letter(you.option), time: fmtTime(you.time_ms) });
       status.classList.add("is-ok");
     } else {
       msg = t(`reject.${you.reason}`, { reason: you.reason });
@@ -498,8 +556,52 @@ function renderQuestion() {
       : t("viewer.result.no_fastest");
   }
   renderStanding();
+  fitQuestion();
   tick();
 }
+
+/**
+ * Make the question screen fit: try smaller type and compact options (data-fit 0→3) until the
+ * question text no longer has to scroll; if it still does, it scrolls in its own box, faded at
+ * the bottom, with a "more" button that shows it whole.
+ */
+function fitQuestion() {
+  const sec = screens.question;
+  if (sec.hidden) return;
+  const qt = $("#q-text");
+  const more = $("#q-more");
+  const expanded = sec.classList.contains("is-expanded");
+  if (!expanded) {
+    show(more, false);
+    const over = () => qt.scrollHeight > qt.clientHeight + 1 || sec.scrollHeight > sec.clientHeight + 1;
+    let level = 0;
+    sec.dataset.fit = "0";
+    while (level < 3 && over()) sec.dataset.fit = String(++level);
+  }
+  const clamped = expanded || qt.scrollHeight > qt.clientHeight + 1;
+  qt.classList.toggle("is-clamped", clamped && !expanded);
+  show(more, clamped);
+  more.textContent = expanded ? t("viewer.less") : t("viewer.more");
+  more.setAttribute("aria-expanded", String(expanded));
+  markEnd();
+}
+
+function markEnd() {
+  const qt = $("#q-text");
+  qt.classList.toggle("at-end", qt.scrollTop + qt.clientHeight >= qt.scrollHeight - 2);
+}
+
+$("#q-more").addEventListener("click", () => {
+  screens.question.classList.toggle("is-expanded");
+  fitQuestion();
+  if (!screens.question.classList.contains("is-expanded")) screens.question.scrollTop = 0;
+});
+$("#q-text").addEventListener("scroll", markEnd, { passive: true });
+$("#q-text").addEventListener("click", () => {
+  if ($("#q-text").classList.contains("is-clamped")) $("#q-more").click();
+});
+addEventListener("resize", () => fitQuestion());
+document.fonts?.ready.then(() => fitQuestion());
 
 function renderBoard() {
   showScreen("board");
@@ -514,7 +616,7 @@ function renderBoard() {
   }
   const mineWon = finished && w && state.standing && state.standing.rank === 1;
   $("#b-message").textContent = finished ? (mineWon ? t("viewer.finished.you_won") : t("viewer.finished.thanks"))
-    : (state.top.length ? t("count.players", { n: fmtInt(state.players) }) : t("viewer.no_players"));
+    : (state.top.length ? t("count.played_ranked", { n: fmtInt(state.played ?? state.players), m: fmtInt(state.players) }) : t("viewer.no_players"));
   const list = clear($("#b-top"));
   for (const row of state.top.slice(0, 10)) {
     list.append(h("li", {},

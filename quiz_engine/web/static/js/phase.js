@@ -17,10 +17,12 @@ export function applyPhaseFrame(state, f) {
       Object.assign(state, { phase: "revealed", result: f });
       break;
     case "leaderboard":
-      Object.assign(state, { phase: "leaderboard", top: f.top || [], players: f.players || 0 });
+      Object.assign(state, { phase: "leaderboard", top: f.top || [], players: f.players || 0,
+        played: f.played ?? f.players ?? 0 });
       break;
     case "finished":
-      Object.assign(state, { phase: "finished", top: f.top || [], players: f.players || 0, winner: f.winner || null });
+      Object.assign(state, { phase: "finished", top: f.top || [], players: f.players || 0,
+        played: f.played ?? f.players ?? 0, winner: f.winner || null });
       break;
   }
 }
