@@ -1,6 +1,12 @@
 // A WebSocket that comes back by itself: exponential backoff with jitter
 // (0.5 s, 1 s, 2 s … capped at 10 s), heartbeat pings that also feed the clock, and the
 // close codes of docs/protocol.md deciding whether to reconnect.
+//
+// Dead links: by default a socket that has heard nothing for 35 s is given up (pings every
+// 15 s). A page that must notice a silent network loss quickly (the phone, mid-question)
+// passes {pingEvery, pongTimeout, connectTimeout} and may change the pace with setPace():
+// a ping not answered (by any frame) within pongTimeout ms closes the socket and reconnects;
+// onStatus then reports {status:"reconnecting", code:1006, dead:true}.
 import { ServerClock } from "./clock.js";
 
 // Close codes after which reconnecting would not help (or would fight another tab).
@@ -11,10 +17,21 @@ export class QuizSocket {
   /**
    * @param {string} path e.g. "/ws/viewer"
    * @param {{onFrame:(f:object)=>void, onStatus?:(s:object)=>void, onOpen?:()=>void}} handlers
+   * @param {{pingEvery?:number, pongTimeout?:number, connectTimeout?:number}} [opts]
+   *   pingEvery: ms between heartbeat pings (default 15000); pongTimeout: ms a ping may go
+   *   unanswered before the link counts as dead (default 0: only the 35 s silence rule);
+   *   connectTimeout: ms a handshake may take before it is abandoned and retried (default 0: none)
    */
-  constructor(path, handlers) {
+  constructor(path, handlers, opts = {}) {
     this.path = path;
     this.h = handlers;
+    this.pingEvery = opts.pingEvery || 15000;
+    this.pongTimeout = opts.pongTimeout || 0;
+    this.connectTimeout = opts.connectTimeout || 0;
+    this.awaiting = 0;      // when the oldest unanswered ping was sent (0: none outstanding)
+    this.pongTimer = null;
+    this.openTimer = null;
+    this.nextPingAt = 0;
     this.clock = new ServerClock();
     this.ws = null;
     this.attempt = 0;
@@ -53,8 +70,18 @@ export class QuizSocket {
       return;
     }
     this.ws = ws;
+    clearTimeout(this.openTimer);
+    if (this.connectTimeout) {
+      // a handshake into a dead network can hang for minutes: give up and try again
+      this.openTimer = setTimeout(() => {
+        if (ws !== this.ws || ws.readyState !== 0) return;
+        this.abandon(ws);
+        this.schedule(1006, "connect timeout", { dead: true });
+      }, this.connectTimeout);
+    }
     ws.onopen = () => {
       if (ws !== this.ws) return;
+      clearTimeout(this.openTimer);
       this.attempt = 0;
       this.lastPong = Date.now();
       this.setStatus("open");
@@ -68,6 +95,7 @@ export class QuizSocket {
       let frame;
       try { frame = JSON.parse(ev.data); } catch { return; }
       this.lastPong = Date.now(); // any frame proves the socket is alive
+      this.heard();
       if (frame.type === "pong") {
         this.clock.pong(frame);
         return;
@@ -80,6 +108,8 @@ export class QuizSocket {
     ws.onclose = (ev) => {
       if (ws !== this.ws) return;
       clearTimeout(this.pingTimer);
+      clearTimeout(this.openTimer);
+      this.heard();
       this.ws = null;
       if (this.stopped) return;
       this.schedule(ev.code, ev.reason);
@@ -87,7 +117,16 @@ export class QuizSocket {
     ws.onerror = () => { /* onclose follows */ };
   }
 
-  schedule(code, reason = "") {
+  /** Stop listening to a socket we gave up on and close it (its close handshake may never end). */
+  abandon(ws) {
+    if (ws === this.ws) this.ws = null;
+    clearTimeout(this.pingTimer);
+    clearTimeout(this.openTimer);
+    this.heard();
+    try { ws.close(4000, "dead link"); } catch { /* ignore */ }
+  }
+
+  schedule(code, reason = "", extra = {}) {
     if (FINAL.has(code)) {
       this.setStatus("closed", { code, reason });
       return;
@@ -96,7 +135,7 @@ export class QuizSocket {
     const delay = Math.round(cap / 2 + Math.random() * cap / 2); // jitter: 50–100 % of the step
     this.attempt += 1;
     this.retryAt = Date.now() + delay;
-    this.setStatus("reconnecting", { code, delay, retryAt: this.retryAt });
+    this.setStatus("reconnecting", { code, delay, retryAt: this.retryAt, ...extra });
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.connect(), delay);
   }
@@ -113,30 +152,62 @@ export class QuizSocket {
   }
 
   // A few quick pings right after connecting pin down the clock offset; after that one every
-  // 15 s is enough to notice a dead socket (tens of thousands of phones pinging every few
-  // seconds would cost the server more than the quiz itself).
+  // pingEvery ms (15 s unless the page asks for more: a ping is cheap, but tens of thousands
+  // of phones pinging every second would cost the server more than the quiz itself).
   nextHeartbeat() {
     clearTimeout(this.pingTimer);
-    this.pingTimer = setTimeout(() => this.heartbeat(), this.pings < 5 ? 1000 : 15000);
+    const wait = this.pings < 5 ? Math.min(1000, this.pingEvery) : this.pingEvery;
+    this.nextPingAt = Date.now() + wait;
+    this.pingTimer = setTimeout(() => this.heartbeat(), wait);
+  }
+
+  /**
+   * Change the heartbeat (e.g. faster while a question is open). The next ping comes no later
+   * than `every` ms from now; a ping unanswered for `timeout` ms means the link is dead.
+   */
+  setPace(every, timeout = this.pongTimeout) {
+    if (every === this.pingEvery && timeout === this.pongTimeout) return;
+    this.pingEvery = every;
+    this.pongTimeout = timeout;
+    if (this.isOpen && this.nextPingAt > Date.now() + every) {
+      clearTimeout(this.pingTimer);
+      this.nextPingAt = Date.now() + every;
+      this.pingTimer = setTimeout(() => this.heartbeat(), every);
+    }
   }
 
   heartbeat() {
     // Nothing heard for 35 s: the socket is dead without knowing it (e.g. Wi-Fi → mobile data).
     // Returning to the page or the network coming back checks at once (kick).
     if (this.ws && Date.now() - this.lastPong > 35000) {
-      const ws = this.ws;
-      this.ws = null;
-      try { ws.close(4000, "heartbeat timeout"); } catch { /* ignore */ }
-      this.schedule(1006);
+      this.dead();
       return;
     }
     this.ping();
     this.nextHeartbeat();
   }
 
+  /** The link is dead though the socket does not know it: close it and reconnect (resume). */
+  dead() {
+    if (!this.ws) return;
+    this.abandon(this.ws);
+    this.schedule(1006, "no pong", { dead: true });
+  }
+
+  /** Any frame (or the socket's end) answers every outstanding ping. */
+  heard() {
+    this.awaiting = 0;
+    clearTimeout(this.pongTimer);
+  }
+
   ping() {
     this.pings = (this.pings || 0) + 1;
-    this.send({ type: "ping", t: Date.now() });
+    if (!this.send({ type: "ping", t: Date.now() })) return;
+    if (this.pongTimeout && !this.awaiting) {
+      this.awaiting = Date.now();
+      const ws = this.ws;
+      this.pongTimer = setTimeout(() => { if (this.awaiting && ws === this.ws) this.dead(); }, this.pongTimeout);
+    }
   }
 
   send(frame) {
@@ -158,6 +229,8 @@ export class QuizSocket {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.pingTimer);
+    clearTimeout(this.openTimer);
+    this.heard();
     if (this.ws) this.ws.close(1000);
     this.ws = null;
   }
