@@ -4,12 +4,23 @@
 // The correct option is only ever drawn from a `reveal` frame (or a revealed snapshot).
 import { t, applyI18n, letter, fmtTime, fmtInt, who } from "/static/i18n/index.js";
 import { QuizSocket, SeqTracker, PHASE_FRAMES } from "/static/js/socket.js";
-import { $, h, clear, show, cssVar } from "/static/js/dom.js";
+import { $, $$, h, clear, show, cssVar } from "/static/js/dom.js";
 import { applyPhaseFrame } from "/static/js/phase.js";
 
 const params = new URLSearchParams(location.search);
 const token = params.get("token") || "";
 const RING_C = 2 * Math.PI * 52; // circumference of the ring's circle (r=52)
+const still = matchMedia("(prefers-reduced-motion: reduce)");
+
+// The lower-third box (overlay.css): title-safe is y 54..1026 of 1080 (90 %), and the question
+// and lobby cards stay below LOWER_TOP (55 %) so the host's face is free. The text shrinks to fit
+// (--fit) but never below FIT_MIN; quiz_engine/banks/fit.py warns at import about any question
+// that would not fit the box even then (keep FIT_MIN and the sizes in overlay.css in step with it).
+const SAFE_TOP = 54;
+const SAFE_BOTTOM = 1026;
+const LOWER_TOP = 594;
+const FIT_MIN = 0.7;
+const FIT_FLOOR = 0.45; // only past the import warning: smaller still, but inside title-safe
 
 const state = {
   phase: "none",
@@ -39,7 +50,9 @@ function onFrame(f) {
     state.result = f.result || null;
     state.top = f.top || [];
     state.players = f.players || 0;
+    state.played = f.played ?? state.players;
     state.winner = f.winner || null;
+    applyBranding(f.branding);
     return render();
   }
   if (!PHASE_FRAMES.has(f.type)) return;
@@ -47,9 +60,114 @@ function onFrame(f) {
     sock.send({ type: "sync" });
     return;
   }
+  const before = state.episode?.id;
   applyPhaseFrame(state, f);
   render();
+  // another episode was loaded: its snapshot carries its branding (the shared lobby frame does not)
+  if (f.type === "lobby" && f.episode?.id && f.episode.id !== before) sock.send({ type: "sync" });
 }
+
+// ---------------------------------------------------------------- branding
+// The bank's [branding] (docs/operations.md), from the snapshot. The server validated it; it is
+// checked again here and only ever reaches the page as CSS custom properties set through the
+// CSSOM (colours re-serialised from numbers) and as an <img> src (a data: image URL), so no
+// string from a bank file becomes CSS text or HTML.
+const HEX = /^#[0-9a-f]{6}$/i;
+const LOGO_URL = /^data:image\/(?:png|jpeg|webp|gif|svg\+xml);base64,[A-Za-z0-9+/]+={0,2}$/;
+const DEFAULT_PRIMARY = "#1f5fae";
+const DEFAULT_ACCENT = "#ffc83d";
+const WHITE = [255, 255, 255];
+const INK = [11, 15, 23];
+const NIGHT = [4, 7, 13];
+const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+const mix = (a, b, w) => a.map((v, i) => Math.round(v * (1 - w) + b[i] * w)); // w: the share of b
+const css = ([r, g, b], a) => (a === undefined ? `rgb(${r}, ${g}, ${b})` : `rgba(${r}, ${g}, ${b}, ${a})`);
+function luminance(c) {
+  const [r, g, b] = c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function contrast(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+/** white or near-black, whichever reads better on bg */
+const inkOn = (bg) => (contrast(bg, WHITE) >= contrast(bg, INK) ? WHITE : INK);
+/** fg lightened until it reads on bg (WCAG AA, 4.5:1) */
+function readableOn(fg, bg) {
+  let c = fg;
+  for (let w = 0.1; contrast(c, bg) < 4.5 && w <= 1.001; w += 0.1) c = mix(fg, WHITE, w);
+  return c;
+}
+/** the colour darkened (toward night) at least by w, until white text on it reaches 7:1 */
+function darkOf(color, w) {
+  let c = mix(color, NIGHT, w);
+  for (; contrast(c, WHITE) < 7 && w < 1; w += 0.05) c = mix(color, NIGHT, w);
+  return c;
+}
+
+function applyBranding(b) {
+  const primary = rgb(HEX.test(b?.primary ?? "") ? b.primary : DEFAULT_PRIMARY);
+  const accent = rgb(HEX.test(b?.accent ?? "") ? b.accent : DEFAULT_ACCENT);
+  const panel = darkOf(primary, 0.8);
+  const vars = {
+    "--brand": css(primary),
+    "--brand-2": css(mix(primary, NIGHT, 0.22)),
+    "--brand-ink": css(inkOn(primary)),
+    "--panel": css(panel, 0.92),
+    "--panel-2": css(darkOf(primary, 0.55), 0.96),
+    "--accent": css(accent),
+    "--accent-ink": css(inkOn(accent)),
+    "--accent-text": css(readableOn(accent, panel)),
+    "--lead": css(darkOf(accent, 0.72), 0.95),
+  };
+  for (const [name, value] of Object.entries(vars)) cssVar(document.documentElement, name, value);
+  const logo = typeof b?.logo === "string" && LOGO_URL.test(b.logo) ? b.logo : "";
+  for (const img of $$(".brand-logo")) {
+    if (!logo) img.removeAttribute("src");
+    else if (img.getAttribute("src") !== logo) img.src = logo;
+    show(img.parentElement, !!logo);
+  }
+  document.body.dataset.branded = b && (b.primary || b.accent || logo) ? "yes" : "no";
+}
+
+// ---------------------------------------------------------------- fit
+/** The largest --fit in [lo, hi] at which el is at most maxH px tall, or null. */
+function fitInto(el, maxH, lo, hi) {
+  const set = (s) => cssVar(el, "--fit", s.toFixed(3));
+  set(hi);
+  if (el.offsetHeight <= maxH) return hi;
+  set(lo);
+  if (el.offsetHeight > maxH) return null;
+  for (let i = 0; i < 7; i++) {
+    const mid = (lo + hi) / 2;
+    set(mid);
+    if (el.offsetHeight <= maxH) lo = mid; else hi = mid;
+  }
+  set(lo);
+  return lo;
+}
+
+/** Shrink a card's text until it fits the lower third; past FIT_MIN (what the import warns
+ *  about) let it grow up to the top of title-safe, then shrink to FIT_FLOOR, then clip. */
+function fit(el) {
+  el.style.removeProperty("max-height");
+  const lower = SAFE_BOTTOM - LOWER_TOP;
+  const full = SAFE_BOTTOM - SAFE_TOP;
+  let how = "ok";
+  let s = fitInto(el, lower, FIT_MIN, 1);
+  if (s !== null && s < 1) how = "shrunk";
+  if (s === null && (s = fitInto(el, full, FIT_MIN, FIT_MIN)) !== null) how = "tall";
+  if (s === null && (s = fitInto(el, full, FIT_FLOOR, FIT_MIN)) !== null) how = "tiny";
+  if (s === null) {
+    how = "clipped";
+    s = FIT_FLOOR;
+    cssVar(el, "--fit", String(s));
+    cssVar(el, "max-height", `${full}px`);
+  }
+  el.dataset.fit = how;
+  el.dataset.scale = s.toFixed(3);
+}
+
 
 // ---------------------------------------------------------------- scenes
 const SCENES = { lobby: "#sc-lobby", question: "#sc-question", board: "#sc-board", winner: "#sc-winner" };
@@ -91,12 +209,14 @@ async function loadJoin() {
 
 async function renderLobby() {
   $("#lobby-title").textContent = state.episode?.title || "";
+  fit($("#lobby-card"));
   await loadJoin();
   $("#lobby-url").textContent = state.join.short;
   $("#qr-url").textContent = state.join.short;
   const qr = $("#qr");
   if (!qr.getAttribute("src")) qr.src = state.join.qr || "/qr.svg";
   qr.alt = state.join.url || state.join.short;
+  fit($("#lobby-card"));
 }
 
 let optionsKey = "";
@@ -107,6 +227,8 @@ function renderQuestion() {
   sc.classList.toggle("is-open", state.phase === "question");
   sc.classList.toggle("is-closed", state.phase === "closed" || (state.phase === "revealed" && !revealed));
   sc.classList.toggle("is-revealed", !!revealed);
+  sc.classList.toggle("is-voided", !!revealed?.voided);
+  $("#ring-answer").textContent = revealed && !revealed.voided ? letter(revealed.correct) : "";
   $("#q-num").textContent = t("ov.qnum", { n: q.index + 1, count: q.count ?? state.episode?.count ?? "?" });
   $("#q-ep").textContent = state.episode?.title || "";
   $("#q-text").textContent = q.text;
@@ -119,7 +241,8 @@ function renderQuestion() {
     q.options.forEach((text, i) => list.append(h("li.q-opt", { dataset: { option: i } },
       h("span.fill", {}), h("span.letter", {}, letter(i)), h("span.txt", {}, text), h("span.pct", {}))));
   }
-  list.classList.toggle("is-six", q.options.length > 4);
+  // 2 columns, or 3 for 3, 5 or 6 options (two rows at most): kept in step with banks/fit.py
+  cssVar($("#q-panel"), "--cols", [3, 5, 6].includes(q.options.length) ? 3 : 2);
   const counts = revealed?.counts || [];
   const total = counts.reduce((a, b) => a + b, 0);
   for (const li of list.children) {
@@ -148,11 +271,12 @@ function renderQuestion() {
   show($("#fastest"), !!revealed && !revealed.voided);
   $("#fastest-name").textContent = fastest ? who(fastest) : t("ov.no_fastest");
   $("#fastest-time").textContent = fastest ? fmtTime(fastest.time_ms) : "";
+  fit($("#q-panel"));
 }
 
 function renderBoard() {
   const idx = state.question?.index ?? (state.episode ? state.episode.next - 1 : -1);
-  $("#board-sub").textContent = [idx >= 0 ? t("ov.after_q", { n: idx + 1 }) : "", t("count.players", { n: fmtInt(state.players) })]
+  $("#board-sub").textContent = [idx >= 0 ? t("ov.after_q", { n: idx + 1 }) : "", t("count.played_ranked", { n: fmtInt(state.played ?? state.players), m: fmtInt(state.players) })]
     .filter(Boolean).join(" · ");
   const list = clear($("#board"));
   if (!state.top.length) list.append(h("li.is-empty", {}, t("ov.no_fastest")));
@@ -202,7 +326,9 @@ function tick() {
   const num = $("#ring-num");
   if (num.textContent !== String(secs)) num.textContent = String(secs);
   ring.classList.toggle("is-low", left <= 5000);
-  bar.style.strokeDashoffset = (RING_C * (1 - left / total)).toFixed(2);
+  // reduced motion: the ring steps once a second instead of draining smoothly
+  const drawn = still.matches ? Math.min(total, secs * 1000) : left;
+  bar.style.strokeDashoffset = (RING_C * (1 - drawn / total)).toFixed(2);
   if (left > 0) raf = requestAnimationFrame(tick);
 }
 setInterval(() => { if (state.phase === "question") tick(); }, 1000);
@@ -223,6 +349,9 @@ function renderConn(s) {
 }
 
 applyI18n();
+applyBranding(null);
 $("#ring-bar").style.strokeDasharray = RING_C.toFixed(2);
+// the web font may arrive after the first render (font-display: swap): fit again with it
+document.fonts.addEventListener("loadingdone", () => render());
 sock.connect();
 window.__overlay = { state, clock: sock.clock };
