@@ -14,13 +14,14 @@ const still = matchMedia("(prefers-reduced-motion: reduce)");
 
 // The lower-third box (overlay.css): title-safe is y 54..1026 of 1080 (90 %), and the question
 // and lobby cards stay below LOWER_TOP (55 %) so the host's face is free. The text shrinks to fit
-// (--fit) but never below FIT_MIN; quiz_engine/banks/fit.py warns at import about any question
-// that would not fit the box even then (keep FIT_MIN and the sizes in overlay.css in step with it).
+// (--fit, and --fit-o for the options) but never below FIT_MIN / FIT_OPTIONS; quiz_engine/banks/fit.py
+// warns at import about any question that would not fit the box even then (keep these and the
+// sizes in overlay.css in step with it: tests/browser/test_overlay_layout.py checks that they are).
 const SAFE_TOP = 54;
 const SAFE_BOTTOM = 1026;
 const LOWER_TOP = 594;
-const FIT_MIN = 0.7;
-const FIT_FLOOR = 0.45; // only past the import warning: smaller still, but inside title-safe
+const FIT_MIN = 0.7; // the question's text: 46 px, down to 32 px
+const FIT_OPTIONS = 0.75; // the options' text: 32 px, never below 24 px (readable on a TV) while it fits
 
 const state = {
   phase: "none",
@@ -63,8 +64,9 @@ function onFrame(f) {
   const before = state.episode?.id;
   applyPhaseFrame(state, f);
   render();
-  // another episode was loaded: its snapshot carries its branding (the shared lobby frame does not)
-  if (f.type === "lobby" && f.episode?.id && f.episode.id !== before) sock.send({ type: "sync" });
+  // another episode was loaded: its snapshot carries its branding and title (phase frames do not)
+  const now = f.type === "lobby" ? f.episode?.id : f.type === "question" ? f.episode : undefined;
+  if (now && now !== before) sock.send({ type: "sync" });
 }
 
 // ---------------------------------------------------------------- branding
@@ -131,9 +133,17 @@ function applyBranding(b) {
 }
 
 // ---------------------------------------------------------------- fit
+/** The options' scale at text scale s: never below FIT_OPTIONS. Kept in step with banks/fit.py. */
+const optionScale = (s) => Math.max(s, FIT_OPTIONS);
+
+function setFit(el, s) {
+  cssVar(el, "--fit", s.toFixed(3));
+  cssVar(el, "--fit-o", optionScale(s).toFixed(3));
+}
+
 /** The largest --fit in [lo, hi] at which el is at most maxH px tall, or null. */
 function fitInto(el, maxH, lo, hi) {
-  const set = (s) => cssVar(el, "--fit", s.toFixed(3));
+  const set = (s) => setFit(el, s);
   set(hi);
   if (el.offsetHeight <= maxH) return hi;
   set(lo);
@@ -148,20 +158,29 @@ function fitInto(el, maxH, lo, hi) {
 }
 
 /** Shrink a card's text until it fits the lower third; past FIT_MIN (what the import warns
- *  about) let it grow up to the top of title-safe, then shrink to FIT_FLOOR, then clip. */
+ *  about) let it grow up to the top of title-safe, and past that cut the question's text short
+ *  (the phones show all of it) rather than make anything too small to read on a TV. */
 function fit(el) {
+  const clamp = el.querySelector("[data-clamp]"); // the question (or the title): what is cut last of all
+  el.dataset.fit = "";
   el.style.removeProperty("max-height");
+  clamp?.style.removeProperty("--clamp");
   const lower = SAFE_BOTTOM - LOWER_TOP;
   const full = SAFE_BOTTOM - SAFE_TOP;
   let how = "ok";
   let s = fitInto(el, lower, FIT_MIN, 1);
   if (s !== null && s < 1) how = "shrunk";
   if (s === null && (s = fitInto(el, full, FIT_MIN, FIT_MIN)) !== null) how = "tall";
-  if (s === null && (s = fitInto(el, full, FIT_FLOOR, FIT_MIN)) !== null) how = "tiny";
   if (s === null) {
+    // taller than title-safe even so: the text keeps the lines that leave the rest (timer,
+    // options) whole, and whatever is still over (absurd options) is clipped at title-safe
     how = "clipped";
-    s = FIT_FLOOR;
-    cssVar(el, "--fit", String(s));
+    s = FIT_MIN;
+    setFit(el, s);
+    if (clamp) {
+      const room = full - (el.offsetHeight - clamp.offsetHeight);
+      cssVar(clamp, "--clamp", Math.max(1, Math.floor(room / parseFloat(getComputedStyle(clamp).lineHeight))));
+    }
     cssVar(el, "max-height", `${full}px`);
   }
   el.dataset.fit = how;

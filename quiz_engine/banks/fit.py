@@ -3,12 +3,16 @@
 The overlay (``overlay/overlay.css`` and ``overlay.js``) shows a question as a lower third: a
 card at the bottom of the title-safe area (y 54..1026 of 1080) that must not reach above 55 % of
 the picture, :data:`BOX_HEIGHT` px in all. When a question is long the overlay shrinks its text
-(``--fit``) down to :data:`FIT_MIN` of the normal sizes. This module lays the card out the same
-way at that smallest size — the question wrapped word by word beside the timer, the options in 2
-columns (3 for 3, 5 or 6 options) — with the advance widths of the overlay's font, Be Vietnam
-Pro ExtraBold (measured in Chromium; a Vietnamese letter is as wide as its base letter), and
-says whether it fits. Bank validation turns a "no" into a warning: such a question is still
-shown, but smaller and higher on the picture, over the host.
+(``--fit``) down to :data:`FIT_MIN` of the normal sizes (the question's 46 px to 32 px); the
+options' text follows but never goes below :data:`FIT_OPTIONS` (32 px to 24 px, readable on a
+TV). This module lays the card out the same way at that smallest size — the question wrapped word
+by word beside the timer, the options in 2 columns (3 for 3, 5 or 6 options) — with the advance
+widths of the overlay's font, Be Vietnam Pro ExtraBold (measured in Chromium; a Vietnamese letter
+is as wide as its base letter), and says whether it fits. It never says less than Chromium lays
+out (tests/browser/test_overlay_layout.py measures every question of the shipped banks against
+it); it says a few px more on average. Bank validation turns a "no" into a warning: such a
+question is still shown, but higher on the picture, over the host (up to the top of title-safe;
+past that its text is cut short on the overlay, never made smaller: the phones show all of it).
 
 The numbers below are overlay.css's, at 1920×1080: change them together.
 """
@@ -22,10 +26,12 @@ from dataclasses import dataclass
 
 # the overlay's box and its smallest text
 BOX_HEIGHT = 1026 - 594  # title-safe bottom minus the lower third's highest top (55 % of 1080)
-FIT_MIN = 0.7  # overlay.js FIT_MIN
+FIT_MIN = 0.7  # overlay.js FIT_MIN: the question's text
+FIT_OPTIONS = 0.75  # overlay.js FIT_OPTIONS: the options' smallest scale
 SAFETY = 1.03  # widths a little wider than measured: wrapping, kerning, text-wrap: pretty
 
-# .q-panel and its parts (px at --fit 1; the ones marked "scaled" shrink with the text)
+# .q-panel and its parts (px at --fit 1; "scaled" ones shrink with the question's text (--fit),
+# "option-scaled" ones with the options' (--fit-o))
 PANEL_WIDTH = 1728 - 2  # title-safe width, inside the 1 px border
 PANEL_BORDERS = 2
 HEAD_HEIGHT = 60
@@ -38,16 +44,16 @@ OPTIONS_MARGIN_TOP = 16  # scaled
 OPTIONS_MARGIN_BOTTOM = 24
 OPTIONS_SIDES = 32 + 28
 OPTION_COL_GAP = 16
-OPTION_ROW_GAP = 12  # scaled
-OPTION_MIN_HEIGHT = 68  # scaled
+OPTION_ROW_GAP = 12  # option-scaled
+OPTION_MIN_HEIGHT = 68  # option-scaled
 OPTION_BORDERS = 2 + 2
-OPTION_PAD_Y = 8 + 8  # scaled
-OPTION_PAD_LEFT = 9  # scaled
+OPTION_PAD_Y = 8 + 8  # option-scaled
+OPTION_PAD_LEFT = 9  # option-scaled
 OPTION_PAD_RIGHT = 18
-OPTION_GAPS = 16 + 16  # scaled: letter | text | percentage
-OPTION_LETTER = 50  # scaled
-OPTION_PCT = 74  # scaled: kept free for the percentage shown at the reveal
-OPTION_SIZE, OPTION_LINE = 32, 1.2  # scaled
+OPTION_GAPS = 16 + 16  # option-scaled: letter | text | percentage
+OPTION_LETTER = 50  # option-scaled
+OPTION_PCT = 3.1 * 30  # option-scaled: 3.1em of 30 px, kept free for "100%" shown at the reveal
+OPTION_SIZE, OPTION_LINE = 32, 1.2  # option-scaled
 
 # advance widths in 1/1000 em of Be Vietnam Pro 800, for " " (32) .. "~" (126)
 _ASCII_WIDTHS = (
@@ -111,9 +117,14 @@ class Estimate:
         return self.height <= BOX_HEIGHT
 
 
+def option_scale(scale: float) -> float:
+    """The options' scale (``--fit-o``) at the question's text scale (``--fit``), as overlay.js."""
+    return max(scale, FIT_OPTIONS)
+
+
 def estimate(text: str, options: Sequence[str], scale: float = FIT_MIN) -> Estimate:
     """The card's height (px) for a question and its options at text scale ``scale``."""
-    s = scale
+    s, so = scale, option_scale(scale)
     size = TEXT_SIZE * s
     text_box = PANEL_WIDTH - TEXT_MARGIN_LEFT - RING_WIDTH
     text_lines = wrapped_lines(text, text_box / size)
@@ -122,14 +133,15 @@ def estimate(text: str, options: Sequence[str], scale: float = FIT_MIN) -> Estim
     cols = columns(len(options))
     col_width = (PANEL_WIDTH - OPTIONS_SIDES - OPTION_COL_GAP * (cols - 1)) / cols
     option_box = (col_width - OPTION_BORDERS - OPTION_PAD_RIGHT
-                  - (OPTION_PAD_LEFT + OPTION_GAPS + OPTION_LETTER + OPTION_PCT) * s)
-    osize = OPTION_SIZE * s
+                  - (OPTION_PAD_LEFT + OPTION_GAPS + OPTION_LETTER + OPTION_PCT) * so)
+    osize = OPTION_SIZE * so
     option_lines = tuple(wrapped_lines(o, option_box / osize) for o in options)
-    heights = [max(OPTION_MIN_HEIGHT * s,
-                   OPTION_BORDERS + OPTION_PAD_Y * s + max(OPTION_LETTER * s, n * osize * OPTION_LINE))
+    heights = [max(OPTION_MIN_HEIGHT * so,
+                   OPTION_BORDERS + OPTION_PAD_Y * so + max(OPTION_LETTER * so, n * osize * OPTION_LINE))
                for n in option_lines]
     rows = [max(heights[i : i + cols]) for i in range(0, len(heights), cols)]
-    options_block = OPTIONS_MARGIN_TOP * s + sum(rows) + OPTION_ROW_GAP * s * (len(rows) - 1) + OPTIONS_MARGIN_BOTTOM
+    options_block = (OPTIONS_MARGIN_TOP * s + sum(rows) + OPTION_ROW_GAP * so * (len(rows) - 1)
+                     + OPTIONS_MARGIN_BOTTOM)
 
     height = PANEL_BORDERS + HEAD_HEIGHT + text_block + options_block
     return Estimate(math.ceil(height), text_lines, option_lines)
@@ -137,11 +149,12 @@ def estimate(text: str, options: Sequence[str], scale: float = FIT_MIN) -> Estim
 
 _WARNING = (
     "too long for the overlay's lower third: at the smallest text size it needs about {height} px of the "
-    "{box} px the card may take ({lines} lines of question text, options up to {option_lines} lines), so it "
-    "will be shown smaller and higher, over the host; shorten the question or its options",
+    "{box} px the card may take (the question takes {lines} lines, the longest option {option_lines}), so it "
+    "will be shown higher on the picture, over the host (and cut short if even that is not enough); "
+    "shorten the question or its options",
     "quá dài so với khung phụ đề (lower third) của overlay: ở cỡ chữ nhỏ nhất vẫn cần khoảng {height} px trong "
-    "{box} px cho phép ({lines} dòng câu hỏi, đáp án dài tới {option_lines} dòng), nên sẽ hiện nhỏ hơn và cao "
-    "hơn, che người dẫn; hãy rút gọn câu hỏi hoặc các đáp án",
+    "{box} px cho phép (câu hỏi chiếm {lines} dòng, đáp án dài nhất {option_lines} dòng), nên sẽ hiện cao hơn trên "
+    "khung hình, che người dẫn (và bị cắt bớt nếu vẫn không đủ chỗ); hãy rút gọn câu hỏi hoặc các đáp án",
 )
 
 

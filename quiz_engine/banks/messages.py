@@ -199,6 +199,7 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "unassigned": ("{count} in no episode, never played: {ids}",
                    "{count} không thuộc tập nào nên sẽ không được thi: {ids}"),
     "validate_ok": ("{path}: OK: {summary}", "{path}: hợp lệ: {summary}"),
+    "warning": ("warning: {problem}", "cảnh báo: {problem}"),
     "no_bank_files": ("no bank files found", "không tìm thấy tệp ngân hàng câu hỏi nào"),
     "exists_force": ("{out} exists; pass --force to overwrite it", "{out} đã tồn tại; thêm --force để ghi đè"),
     "nothing_written": ("{sheet}: {problems}, nothing written", "{sheet}: {problems}, chưa ghi tệp nào"),
