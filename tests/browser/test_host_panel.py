@@ -75,8 +75,12 @@ def test_next_step_follows_the_phase_and_the_prize_rule_is_fixed_at_the_first_qu
 
     for q in range(3):
         host.locator("body").press("o")
+        # (question 1 was current before its re-run too: wait for the phase, not only the number)
+        expect(host.locator("#phase")).to_have_attribute("data-phase", "question")
         expect(host.locator("#cur-num")).to_have_text(f"Câu {q + 1}/3")
+        _highlighted(host, "close")  # the panel has the new state: the next key is not swallowed as busy
         host.locator("body").press("c")
+        expect(host.locator("#phase")).to_have_attribute("data-phase", "closed")
         _highlighted(host, "reveal")
         host.locator("body").press("r")
         expect(host.locator("#phase")).to_have_attribute("data-phase", "revealed")
