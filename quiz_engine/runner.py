@@ -37,7 +37,6 @@ from quiz_engine.live.viewers import ViewerDesk
 from quiz_engine.protocol import projector as P
 from quiz_engine.protocol import server_frames as F
 from quiz_engine.protocol.codec import Prepared
-from quiz_engine.sources import source_map
 from quiz_engine.store.redis_store import Store
 from quiz_engine.tokens import overlay_token, same
 
@@ -66,10 +65,10 @@ class Runner:
         self.ingest = AnswerIngest(store, batched=hub.batched)
         self.answers = AnswerDesk(self.ingest, self.clock, lambda: self.mirror.view.episode,
                                   lambda: self.scheduler.delivery, self.presence.refused_answer)
-        self.sources = source_map(settings.sources)  # join sources: tag -> label
+        self.host = HostDesk(store, library, settings, self.clock, self.node, self.mirror, self.presence, hub)
+        self.sources = self.host.sources  # join sources: tag -> label
         self.viewers = ViewerDesk(store, hub, self.clock, lambda: self.mirror.view, self._public_settings,
                                   lambda: self.mirror.delay_ms, self.sources)
-        self.host = HostDesk(store, library, settings, self.clock, self.node, self.mirror, self.presence, hub)
         self.closer = CloseTimer(self.clock, self.host.auto_close)
         self.gc = GcPolicy()
         self._tasks: list[asyncio.Task[Any]] = []

@@ -5,7 +5,6 @@ load log. The browser side of both is tests/browser/test_overlay_layout.py."""
 
 from __future__ import annotations
 
-import argparse
 import base64
 import logging
 import struct
@@ -16,11 +15,11 @@ import pytest
 import tomli_w
 
 from quiz_engine.banks.branding import MAX_LOGO_BYTES, parse_branding
-from quiz_engine.banks.cli import add_bank_commands
 from quiz_engine.banks.fit import BOX_HEIGHT, FIT_MIN, estimate, fit_warning
 from quiz_engine.banks.loader import discover_banks, dump_bank, load_bank, parse_bank
 from quiz_engine.errors import BankError, BankProblem
 from quiz_engine.library import BankLibrary, episode_meta
+from tests.test_bank_import import _run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "question_banks"
@@ -67,12 +66,6 @@ def problems(path: Path, lang: str | None = None) -> list[BankProblem]:
     return list(err.value.problems)
 
 
-def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="quiz-engine")
-    add_bank_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
 
 
 # ------------------------------------------------------------------ branding: valid
@@ -191,7 +184,7 @@ def test_a_bad_branding_table_and_every_problem_at_once(tmp_path: Path) -> None:
 def test_validate_names_the_file_and_field_of_a_branding_error(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, doc({"accent": "yellow"}))
-    assert run(["bank", "validate", str(path)]) == 1
+    assert _run(["bank", "validate", str(path)]) == 1
     assert capsys.readouterr().out.strip() == (
         f"{path}: branding [accent]: accent must be a colour written #rrggbb, such as \"#0b3d91\", not 'yellow'")
 
@@ -228,16 +221,16 @@ def test_a_question_too_long_to_fit_is_a_warning(tmp_path: Path) -> None:
 
 def test_validate_prints_fit_warnings_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, doc(text=TOO_LONG, options=LONG_OPTIONS))
-    assert run(["bank", "validate", str(path)]) == 0
+    assert _run(["bank", "validate", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"{path}: OK: 1 question, 1 episode"
     assert out[1].startswith(f"warning: {path}: question 1 (q1) [text]: too long for the overlay's lower third")
     assert len(out) == 2
-    assert run(["bank", "validate", "--lang", "vi", str(path)]) == 0
+    assert _run(["bank", "validate", "--lang", "vi", str(path)]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith(f"cảnh báo: {path}: câu 1 (q1) [text]: quá dài")
     # with an error elsewhere the file fails as before, and says only its problems
     bad = write(tmp_path, {**doc(text=TOO_LONG, options=LONG_OPTIONS), "branding": {"primary": "x"}}, "bad.toml")
-    assert run(["bank", "validate", str(bad)]) == 1
+    assert _run(["bank", "validate", str(bad)]) == 1
     assert capsys.readouterr().out.splitlines() == [
         f"{bad}: branding [primary]: primary must be a colour written #rrggbb, such as \"#0b3d91\", not 'x'"]
 
@@ -247,7 +240,7 @@ def test_import_prints_fit_warnings_and_writes_the_bank(tmp_path: Path, capsys: 
     header = "Tập / Episode,Câu hỏi / Question,Đáp án A / Option A,Đáp án B / Option B,Đáp án đúng / Correct\n"
     sheet.write_text(header + f'Tập 1,"{TOO_LONG}",Đúng,Sai,A\nTập 1,Hai cộng hai?,4,5,A\n', encoding="utf-8")
     out = tmp_path / "sheet.toml"
-    assert run(["bank", "import", str(sheet), "-o", str(out)]) == 0
+    assert _run(["bank", "import", str(sheet), "-o", str(out)]) == 0
     captured = capsys.readouterr()
     assert out.exists() and "Đã ghi" in captured.out
     (line,) = captured.err.splitlines()

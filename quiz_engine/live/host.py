@@ -43,6 +43,7 @@ class HostDesk:
         self.mirror = mirror
         self.presence = presence
         self.hub = hub
+        self.sources = source_map(settings.sources)  # join sources: tag -> label (parsed once)
 
     # --- show settings ---------------------------------------------------------------------------
     def settings_dict(self) -> dict[str, Any]:
@@ -55,7 +56,7 @@ class HostDesk:
             "grace_ms": self.settings.grace_ms,
             "required": list(self.settings.required_fields),
             # join sources (one per simulcast page): each has its own link and QR code
-            "sources": [{"tag": tag, "label": label} for tag, label in source_map(self.settings.sources).items()],
+            "sources": [{"tag": tag, "label": label} for tag, label in self.sources.items()],
         }
 
     async def set_settings(self, delay_s: float | None = None, one_prize: bool | None = None) -> dict[str, Any]:
