@@ -1,4 +1,4 @@
-"""The ``quiz-engine`` command: serve, bank, results, participation, season, verify, audit."""
+"""The ``quiz-engine`` command: serve, bank, results, participation, season, verify, audit, claim."""
 
 from __future__ import annotations
 
@@ -95,6 +95,45 @@ async def _verify(args: argparse.Namespace) -> int:
     print(f"OK: {args.episode}: every stored result matches the audit stream, and every response time "
           "follows the timing rule")
     return 0
+
+
+async def _claim(args: argparse.Namespace) -> int:
+    from quiz_engine import prize_desk
+
+    actor = f"cli:{args.by}" if args.by else "cli"
+    async with _store(args) as store:
+        loaded = (await store.show()).get("episode") or None
+        if args.handover:
+            result = await prize_desk.hand_over(store, args.code, actor, episode=args.episode, loaded=loaded,
+                                                note=args.note or "")
+        else:
+            result = await prize_desk.check(store, args.code, actor, episode=args.episode, loaded=loaded)
+    holder = result.holder
+    if holder:
+        what = "the episode prize" if result.prize == "episode" else f"the prize of question {result.prize[1:]}"
+        print(f"{result.check}: {what} of {result.episode}")
+        print(f"  holder: {holder.get('full_name') or holder.get('name')} (#{holder.get('tag')}), "
+              f"unit: {holder.get('unit') or '-'}, phone: {holder.get('phone') or '-'}")
+    if result.handed_over:
+        h = result.handed_over
+        print(f"  handed over by {h.get('by')} at {_when(h.get('at'))}" + (f": {h['note']}" if h.get("note") else ""))
+    if not result.ok:
+        print(f"REFUSED ({result.reason}): {result.message}")
+        return 1
+    if not args.handover:
+        print("OK: the code is valid" + (" (already handed over)" if result.handed_over else
+                                         "; add --handover to record that the prize was given"))
+    else:
+        print("OK: handover recorded")
+    return 0
+
+
+def _when(ms: object) -> str:
+    import datetime as dt
+
+    if not isinstance(ms, int):
+        return "?"
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 async def _audit(args: argparse.Namespace) -> int:
@@ -264,6 +303,21 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("-o", "--output", help="write to this file instead of stdout")
     common_redis(audit)
     audit.set_defaults(func=_async(_audit))
+
+    claim = sub.add_parser(
+        "claim",
+        help="check a prize claim code (and record the handover)",
+        description="Check the claim code a winner's phone shows: which prize of which episode, and whose. "
+        "With --handover, record that the prize was given (once; a wrong or reused code is refused and "
+        "audited). Exit 1 when refused.",
+    )
+    claim.add_argument("code", help="the code as read out or scanned, e.g. K7QM2-X9ABC (case and dashes ignored)")
+    claim.add_argument("--episode", help="the episode (default: the loaded one, then every other)")
+    claim.add_argument("--handover", action="store_true", help="record that the prize was handed over")
+    claim.add_argument("--by", help="who hands it over (recorded in the audit)")
+    claim.add_argument("--note", help="a note kept with the handover, e.g. 'ID card checked'")
+    common_redis(claim)
+    claim.set_defaults(func=_async(_claim))
 
     try:
         from quiz_engine.banks.cli import add_bank_commands

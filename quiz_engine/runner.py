@@ -4,7 +4,8 @@ No game state of its own: the truth is in Redis and the mirror keeps this node's
 On every phase change the runner has the projector build the frames
 (``protocol/projector.py``), sends the overlay's and the host's at once, hands the phones'
 to the scheduler (after the stream delay) and arms or cancels the close timer. Everything
-else is a part's job: answers (``live/answers``), joins and snapshots (``live/viewers``),
+else is a part's job: answers (``live/answers``), joins and snapshots (``live/viewers``), the
+winners' claim codes (``live/prizes``),
 host commands (``live/host``), heartbeats and outages (``live/presence``), garbage
 collection (``live/gcpolicy``). ``web/`` reaches the parts through the few methods below.
 """
@@ -32,6 +33,7 @@ from quiz_engine.live.gcpolicy import GcPolicy
 from quiz_engine.live.host import HostDesk
 from quiz_engine.live.mirror import EpisodeMirror
 from quiz_engine.live.presence import NodePresence, watch_loop_lag
+from quiz_engine.live.prizes import PrizeDesk
 from quiz_engine.live.scheduler import ViewerScheduler
 from quiz_engine.live.viewers import ViewerDesk
 from quiz_engine.protocol import projector as P
@@ -67,8 +69,10 @@ class Runner:
                                   lambda: self.scheduler.delivery, self.presence.refused_answer)
         self.host = HostDesk(store, library, settings, self.clock, self.node, self.mirror, self.presence, hub)
         self.sources = self.host.sources  # join sources: tag -> label
+        self.prizes = PrizeDesk(store, lambda: self.mirror.view, lambda: self.mirror.one_prize,
+                                lambda player: self.viewers.conn_of(player))
         self.viewers = ViewerDesk(store, hub, self.clock, lambda: self.mirror.view, self._public_settings,
-                                  lambda: self.mirror.delay_ms, self.sources)
+                                  lambda: self.mirror.delay_ms, self.sources, self.prizes.mine)
         self.closer = CloseTimer(self.clock, self.host.auto_close)
         self.gc = GcPolicy()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -82,6 +86,7 @@ class Runner:
         self.host_token = await self.store.host_token(configured or secrets.token_urlsafe(18), replace=bool(configured))
         self.overlay_token = overlay_token(self.secret)
         self.viewers.secret = self.secret
+        self.prizes.secret = self.secret
         # seeded only if absent: a restarted node never overwrites the host's live settings
         await self.store.seed_show(delay_ms=int(self.settings.stream_delay_s * 1000),
                                    one_prize=self.settings.one_prize_per_person)
@@ -153,6 +158,8 @@ class Runner:
             self.closer.cancel()
         if not broadcast:  # the host panels re-read their state (next question, buttons, settings)
             await self.hub.broadcast((Role.HOST,), Prepared(F.refresh(v.seq)))
+            if phase is Phase.FINISHED:  # a disqualification after the show may pass a prize on
+                await self.prizes.push()
             return
         self.gc.on_phase(phase)
         projection = P.project(v, self.clock.now_ms(), self.mirror.delay_ms)
@@ -170,6 +177,8 @@ class Runner:
     async def _results_out(self) -> None:
         """A reveal, leaderboard or final frame reached the phones: standings, then collect."""
         await self.viewers.send_standings()
+        if self.mirror.view.phase is Phase.FINISHED:  # the winners' claim codes
+            await self.prizes.push()
         self.gc.results_out(self.mirror.view.phase is Phase.FINISHED, self.hub.closed, self.hub.count(Role.VIEWER))
 
     def _ensure_close_timer(self) -> None:

@@ -11,6 +11,9 @@ allowance); the allowance is at most the cap the question was opened with; only 
 fan-out recorded for that opening has one (rule ``fanout``), everyone else has 0 (rule
 ``release``); so response ≥ (arrival − release) − cap. Answers recorded before the release
 clock (no parts) cannot be re-timed: ``notes`` says so instead of passing them silently.
+
+Every prize handover (``handover``) must have gone to the holder of that prize in the
+replayed results, and the stored handovers must be the audited ones.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from quiz_engine.claims import prizes_of
 from quiz_engine.game.standings import (
     CorrectAnswer,
     answer_order_key,
@@ -40,6 +44,8 @@ class Replay:
     allowances: dict[int, dict[str, int]] = field(default_factory=dict)  # q -> player -> µs (fan-outs)
     untimed: dict[int, int] = field(default_factory=dict)  # q -> answers recorded without timing parts
     one_prize: bool | None = None  # the prize rule the audit recorded (create / prize_rule), if any
+    handovers: list[tuple[str, str, str]] = field(default_factory=list)  # (audit id, prize, player)
+    refused_claims: int = 0  # codes the prize desk refused
     problems: list[str] = field(default_factory=list)
 
     def correct_lists(self, count: int) -> list[list[CorrectAnswer]]:
@@ -51,9 +57,12 @@ class Replay:
         return out
 
     def notes(self) -> list[str]:
-        return [f"question {q + 1}: {n} answer(s) recorded before the release clock carry no timing parts; "
-                "their order and winners are checked, their response times cannot be re-derived"
-                for q, n in sorted(self.untimed.items())]
+        out = [f"question {q + 1}: {n} answer(s) recorded before the release clock carry no timing parts; "
+               "their order and winners are checked, their response times cannot be re-derived"
+               for q, n in sorted(self.untimed.items())]
+        if self.refused_claims:
+            out.append(f"the prize desk refused {self.refused_claims} claim code(s) (audit 'claim_refused')")
+        return out
 
 
 def _fanout(rp: Replay, entry_id: str, e: dict[str, str]) -> None:
@@ -137,7 +146,34 @@ def replay(entries: Iterable[tuple[str, dict[str, str]]]) -> Replay:
             rp.disqualified.add(e["p"])
         elif kind == "undq":
             rp.disqualified.discard(e["p"])
+        elif kind == "handover":
+            rp.handovers.append((entry_id, e["prize"], e["p"]))
+        elif kind == "claim_refused":
+            rp.refused_claims += 1
     return rp
+
+
+def _handovers(rp: Replay, winners: list[list[CorrectAnswer]], standings: list[str],
+               stored: list[dict[str, str]]) -> tuple[list[str], list[str]]:
+    """Each handover the audit recorded went to the holder of that prize in the replayed results
+    (or to a player disqualified after it: a note), and the stored ones are the audited ones."""
+    diffs: list[str] = []
+    notes: list[str] = []
+    holders = {(p.prize, p.player) for p in prizes_of(winners, standings[0] if standings else None)}
+    for entry_id, prize, player in rp.handovers:
+        if (prize, player) in holders:
+            continue
+        if player in rp.disqualified:
+            notes.append(f"prize {prize} was handed over to {player} (audit {entry_id}), who is disqualified "
+                         "now; the prize has passed on")
+        else:
+            diffs.append(f"prize {prize} was handed over to {player} (audit {entry_id}), who does not hold it "
+                         "in the replayed results")
+    audited = {(prize, player) for _, prize, player in rp.handovers}
+    kept = {(str(h.get("prize")), str(h.get("player"))) for h in stored}
+    if kept != audited:
+        diffs.append(f"stored handovers {sorted(kept)} differ from the audit's {sorted(audited)}")
+    return diffs, notes
 
 
 @dataclass
@@ -221,4 +257,5 @@ async def verify(store: Store, episode: str, one_prize: bool | None = None) -> V
     s_replay = [s.score.player for s in rank_standings(replay_scores.values(), rp.disqualified)]
     if s_stored != s_replay:
         diffs.append("episode standings differ between stored totals and the audit replay")
-    return Verification(diffs, rp.notes())
+    given_diffs, given_notes = _handovers(rp, w_replay, s_replay, await store.handovers(episode))
+    return Verification(diffs + given_diffs, rp.notes() + given_notes)

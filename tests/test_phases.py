@@ -22,32 +22,36 @@ P, C = Phase, Command
 
 # Expected outcome of every pair; None = refused with 409.
 # Not buttons: TIMEOUT (the close timer), LOAD (checked on the outgoing episode), SET_DELAY, SYNC,
-# PRIZE_RULE (a setting of the panel).
+# PRIZE_RULE (a setting of the panel), HANDOVER (the prize desk).
 TABLE: dict[Phase, dict[Command, Phase | None]] = {
     P.LOBBY: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: None, C.SKIP: P.LOBBY,
               C.VOID: None, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: None,
               C.TIMEOUT: None, C.LOAD: P.LOBBY, C.SET_DELAY: P.LOBBY, C.SYNC: P.LOBBY,
-              C.PRIZE_RULE: P.LOBBY},
+              C.PRIZE_RULE: P.LOBBY, C.HANDOVER: None},
     P.QUESTION: {C.OPEN: None, C.CLOSE: P.CLOSED, C.REVEAL: None, C.LEADERBOARD: None, C.SKIP: None,
                  C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: None,
-                 C.TIMEOUT: P.CLOSED, C.LOAD: None, C.SET_DELAY: None, C.SYNC: None, C.PRIZE_RULE: None},
+                 C.TIMEOUT: P.CLOSED, C.LOAD: None, C.SET_DELAY: None, C.SYNC: None, C.PRIZE_RULE: None,
+                 C.HANDOVER: None},
     P.CLOSED: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: P.REVEALED, C.LEADERBOARD: P.LEADERBOARD,
                C.SKIP: P.CLOSED, C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY, C.RERUN: P.CLOSED,
-               C.TIMEOUT: None, C.LOAD: P.CLOSED, C.SET_DELAY: P.CLOSED, C.SYNC: P.CLOSED, C.PRIZE_RULE: None},
+               C.TIMEOUT: None, C.LOAD: P.CLOSED, C.SET_DELAY: P.CLOSED, C.SYNC: P.CLOSED, C.PRIZE_RULE: None,
+               C.HANDOVER: None},
     P.REVEALED: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: P.LEADERBOARD,
                  C.SKIP: P.REVEALED, C.VOID: P.CLOSED, C.FINISH: P.FINISHED, C.RESET: P.LOBBY,
                  C.RERUN: P.REVEALED,
-                 C.TIMEOUT: None, C.LOAD: P.REVEALED, C.SET_DELAY: P.REVEALED, C.SYNC: P.REVEALED, C.PRIZE_RULE: None},
+                 C.TIMEOUT: None, C.LOAD: P.REVEALED, C.SET_DELAY: P.REVEALED, C.SYNC: P.REVEALED, C.PRIZE_RULE: None,
+                 C.HANDOVER: None},
     P.LEADERBOARD: {C.OPEN: P.QUESTION, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: None,
                     C.SKIP: P.LEADERBOARD, C.VOID: None, C.FINISH: P.FINISHED, C.RESET: P.LOBBY,
                     C.RERUN: P.LEADERBOARD,
                     C.TIMEOUT: None, C.LOAD: P.LEADERBOARD, C.SET_DELAY: P.LEADERBOARD, C.SYNC: P.LEADERBOARD,
-                    C.PRIZE_RULE: None},
+                    C.PRIZE_RULE: None, C.HANDOVER: None},
     P.FINISHED: {C.OPEN: None, C.CLOSE: None, C.REVEAL: None, C.LEADERBOARD: None, C.SKIP: None,
                  C.VOID: None, C.FINISH: None, C.RESET: P.LOBBY, C.RERUN: None,
-                 C.TIMEOUT: None, C.LOAD: P.FINISHED, C.SET_DELAY: P.FINISHED, C.SYNC: P.FINISHED, C.PRIZE_RULE: None},
+                 C.TIMEOUT: None, C.LOAD: P.FINISHED, C.SET_DELAY: P.FINISHED, C.SYNC: P.FINISHED, C.PRIZE_RULE: None,
+                 C.HANDOVER: P.FINISHED},
 }
-NOT_BUTTONS = {C.TIMEOUT, C.LOAD, C.SET_DELAY, C.SYNC, C.PRIZE_RULE}
+NOT_BUTTONS = {C.TIMEOUT, C.LOAD, C.SET_DELAY, C.SYNC, C.PRIZE_RULE, C.HANDOVER}
 
 
 @pytest.mark.parametrize(("phase", "command"), [(p, c) for p in Phase for c in Command])
@@ -79,6 +83,7 @@ def test_every_guard_has_a_refusal_and_the_refusals_keep_their_codes() -> None:
         Guard.LOADED: "not_loaded", Guard.HAS_NEXT: "no_more_questions", Guard.EXPECT_NEXT: "stale",
         Guard.EXPECT_CURRENT: "stale", Guard.DEADLINE_PASSED: "too_early", Guard.NOT_VOIDED: "already_voided",
         Guard.IS_VOIDED: "not_voided", Guard.CONFIRM_MATCHES: "phase", Guard.NONE_PLAYED: "started",
+        Guard.NONE_HANDED_OVER: "handed_over",
     }
     assert refusal(C.REVEAL, "phase", "lobby").message == "'reveal' is not allowed in phase 'lobby'"
     assert refusal(C.TIMEOUT, "phase", "closed").code == "already_closed"

@@ -25,11 +25,13 @@ void                    question/closed/revealed -> closed     loaded, expect_cu
                                                                not_voided
 finish                  any but finished -> finished           loaded, expect_current
 rerun                   closed/revealed/leaderboard (stays)    loaded, is_voided
-reset                   any -> lobby                           loaded, confirm_matches
+reset                   any -> lobby                           loaded, confirm_matches,
+                                                               none_handed_over
 load (outgoing ep.)     any but question (stays)               —
 set_delay               any but question (stays)               loaded
 sync                    any but question (stays)               expect_next
 prize_rule              lobby (stays)                          loaded, none_played
+handover                finished (stays)                       —
 ======================  =====================================  ==========================
 
 Guards (implemented in ``store/lua/prelude.lua``, one Lua predicate per name):
@@ -44,6 +46,12 @@ Guards (implemented in ``store/lua/prelude.lua``, one Lua predicate per name):
 - ``confirm_matches``: a reset names the episode it wipes.
 - ``none_played``: no question has been opened or skipped yet (the prize rule an episode is
   played under is fixed from its first question on; a reset frees it again).
+- ``none_handed_over``: no prize of the episode has been handed over (``handover``): a reset
+  would wipe the results the prizes were given for.
+
+``handover`` records a prize given to its winner at the prize desk (``claims.py``); it is
+checked in ``handover.lua``, which also refuses a disqualified player and a prize already
+handed over.
 
 Each refusal has a reason code (the API's ``reason``) and a message: :func:`refusal`.
 """
@@ -82,6 +90,7 @@ class Command(StrEnum):
     SET_DELAY = "set_delay"  # change the stream delay
     SYNC = "sync"  # season sync: replace the episode's unplayed questions
     PRIZE_RULE = "prize_rule"  # one question prize per person, or not: chosen before the first question
+    HANDOVER = "handover"  # a prize handed over at the prize desk (once the episode is finished)
 
 
 class Guard(StrEnum):
@@ -94,6 +103,7 @@ class Guard(StrEnum):
     IS_VOIDED = "is_voided"
     CONFIRM_MATCHES = "confirm_matches"
     NONE_PLAYED = "none_played"
+    NONE_HANDED_OVER = "none_handed_over"
 
 
 @dataclass(frozen=True)
@@ -137,7 +147,7 @@ MACHINE: Final[Mapping[Command, Rule]] = {
                        (G.LOADED, G.EXPECT_CURRENT, G.NOT_VOIDED)),
     Command.FINISH: Rule({p: Phase.FINISHED for p in (Phase.QUESTION, *_BETWEEN)}, (G.LOADED, G.EXPECT_CURRENT)),
     Command.RERUN: Rule(_stay((Phase.CLOSED, Phase.REVEALED, Phase.LEADERBOARD)), (G.LOADED, G.IS_VOIDED)),
-    Command.RESET: Rule({p: Phase.LOBBY for p in Phase}, (G.LOADED, G.CONFIRM_MATCHES)),
+    Command.RESET: Rule({p: Phase.LOBBY for p in Phase}, (G.LOADED, G.CONFIRM_MATCHES, G.NONE_HANDED_OVER)),
     Command.LOAD: Rule(_stay(_NOT_OPEN), button=False, event="unload", wrong_phase=Refusal(
         "phase", "close the open question before loading another episode")),
     Command.SET_DELAY: Rule(_stay(_NOT_OPEN), (G.LOADED,), button=False, event="delay", wrong_phase=Refusal(
@@ -146,6 +156,8 @@ MACHINE: Final[Mapping[Command, Rule]] = {
         "phase", "episode {episode!r} has a question open right now; sync between questions")),
     Command.PRIZE_RULE: Rule(_stay((Phase.LOBBY,)), (G.LOADED, G.NONE_PLAYED), button=False, wrong_phase=Refusal(
         "started", "the prize rule is fixed once the episode has started (reset it to change the rule)")),
+    Command.HANDOVER: Rule(_stay((Phase.FINISHED,)), button=False, wrong_phase=Refusal(
+        "not_finished", "prizes are handed over once the episode has finished (it is in phase '{phase}')")),
 }
 
 STALE: Final = Refusal("stale", "the show has moved on since this command was sent (double press?)")
@@ -162,6 +174,14 @@ GUARD_REFUSALS: Final[Mapping[Guard, Refusal]] = {
     G.CONFIRM_MATCHES: Refusal("phase", "reset needs confirm='{episode}' (wipes all results)"),
     G.NONE_PLAYED: Refusal("started", "the prize rule is fixed once the episode has started (reset it to change "
                            "the rule)"),
+    G.NONE_HANDED_OVER: Refusal("handed_over", "prizes of {episode!r} have been handed over; a reset would wipe the "
+                                "results they were given for"),
+}
+
+#: Why ``handover.lua`` refuses, beyond the phase.
+HANDOVER_REFUSALS: Final[Mapping[str, Refusal]] = {
+    "disqualified": Refusal("disqualified", "the player is disqualified in {episode!r}"),
+    "already_handed_over": Refusal("already_handed_over", "this prize has already been handed over"),
 }
 
 GUARD_NAMES: Final = frozenset(g.value for g in Guard)
@@ -186,6 +206,8 @@ def refusal(command: Command, check: str, phase: str, episode: str = "") -> Refu
         base = MACHINE[command].wrong_phase or WRONG_PHASE
     elif check in GUARD_NAMES:
         base = GUARD_REFUSALS[Guard(check)]
+    elif command is Command.HANDOVER and check in HANDOVER_REFUSALS:
+        base = HANDOVER_REFUSALS[check]
     else:
         return Refusal(check, check)
     return Refusal(base.code, base.message.format(command=command.value, phase=phase, episode=episode))

@@ -28,8 +28,8 @@ log = logging.getLogger("quiz_engine.runner")
 
 TOP_N = 10
 #: state fields that change without a new phase (and so without a broadcast), which host panels
-#: still need to hear of
-QUIET_FIELDS = ("next", "one_prize", "delay_ms")
+#: still need to hear of (``rev``: a disqualification, which may pass a prize on)
+QUIET_FIELDS = ("next", "one_prize", "delay_ms", "rev")
 
 # (view, phase changed: broadcast it; False: the first read, or a quiet change of QUIET_FIELDS)
 Changed = Callable[[EpisodeView, bool], Awaitable[None]]

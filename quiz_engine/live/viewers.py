@@ -10,7 +10,7 @@ current question fetched here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from quiz_engine import metrics
@@ -33,7 +33,8 @@ STANDINGS_STEP = 2000  # sockets per step of the standings fan-out between yield
 class ViewerDesk:
     def __init__(self, store: Store, hub: Hub, clock: NodeClock, view: Callable[[], P.EpisodeView],
                  settings: Callable[[], dict[str, Any]], delay_ms: Callable[[], int],
-                 sources: dict[str, str] | None = None) -> None:
+                 sources: dict[str, str] | None = None,
+                 prizes: Callable[[str], Awaitable[list[dict[str, Any]] | None]] | None = None) -> None:
         self.store = store
         self.hub = hub
         self.clock = clock
@@ -41,6 +42,7 @@ class ViewerDesk:
         self.settings = settings  # what a snapshot says of the show (delay, required fields)
         self.delay_ms = delay_ms
         self.sources = sources or {}  # join sources of the show: tag -> label
+        self.prizes = prizes  # a player's prizes (claim codes) once the episode is finished
         self.secret = ""  # set at start (shared by every node, from Redis)
         self._players: dict[str, Conn] = {}  # local viewer sockets by player
         self._closing: set[asyncio.Task[None]] = set()
@@ -75,6 +77,9 @@ class ViewerDesk:
         """The players with a socket on this node (whose personal standings this node sends)."""
         return list(self._players)
 
+    def conn_of(self, player: str) -> Conn | None:
+        return self._players.get(player)
+
     def forget(self, conn: Conn) -> None:
         if conn.player and self._players.get(conn.player) is conn:
             del self._players[conn.player]
@@ -87,8 +92,11 @@ class ViewerDesk:
                 and v.phase in (Phase.QUESTION, Phase.CLOSED, Phase.REVEALED)):
             mine = await self.store.player_answer(v.episode, v.qidx, conn.player)
             you = (mine[0], mine[1]) if mine else None
+        prizes = None
+        if conn.role is Role.VIEWER and conn.player and self.prizes is not None:
+            prizes = await self.prizes(conn.player)
         return P.snapshot(v, conn.role.value, self.clock.now_ms(), self.settings(), delay_ms=self.delay_ms(),
-                          player=conn.player if conn.role is Role.VIEWER else None, you=you)
+                          player=conn.player if conn.role is Role.VIEWER else None, you=you, prizes=prizes)
 
     async def send_standings(self) -> None:
         """Each phone its own standing, once results are out (a personal frame per socket)."""

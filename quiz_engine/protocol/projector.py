@@ -128,9 +128,11 @@ def snapshot(
     delay_ms: int,
     player: str | None = None,
     you: tuple[int, int] | None = None,
+    prizes: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Everything a (re)connecting client needs to show the current phase. ``you``: the
-    viewer's own answer to the current question (option, µs), if any."""
+    viewer's own answer to the current question (option, µs), if any; ``prizes``: the prizes
+    (claim codes) the viewer holds in a finished episode."""
     base: dict[str, Any] = {"type": "snapshot", "now": now_ms, "role": role, "settings": settings}
     if not v.episode:
         return {**base, "seq": 0, "phase": "idle", "episode": None}
@@ -168,6 +170,8 @@ def snapshot(
             snap["you"] = {"option": you[0], "time_ms": round(you[1] / 1000, 1)} if you else None
         if v.standings:
             snap["standing"] = standing(v, player)
+        if phase is Phase.FINISHED and prizes is not None:
+            snap["prizes"] = prizes
     return snap
 
 

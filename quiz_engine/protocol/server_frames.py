@@ -102,3 +102,15 @@ def welcome(player: str, tag: str, token: str, profile: dict[str, Any], resumed:
 def standing(rank: int | None, players: int, correct: int, total_us: int, disqualified: bool) -> dict[str, Any]:
     return {"type": "standing", "rank": rank, "players": players, "correct": correct,
             "time_ms": round(total_us / 1000, 1), "disqualified": disqualified}
+
+
+def prize(prize: str, index: int | None, code: str, qr_svg: str) -> dict[str, Any]:
+    """One prize a phone's player holds: ``prize`` 'q<n>' or 'episode', ``index`` the question
+    (0-based, None for the episode prize), the claim code and its QR as inline SVG."""
+    return {"prize": prize, "question": index, "code": code, "qr": qr_svg}
+
+
+def prizes(episode: str, held: list[dict[str, Any]]) -> dict[str, Any]:
+    """Viewer only, after the final results: every prize the player holds now (an empty list:
+    a prize passed on, its code no longer stands)."""
+    return {"type": "prizes", "episode": episode, "prizes": held}

@@ -73,6 +73,11 @@ class EpisodeKeys:
     def dq(self) -> str:
         return self._k("dq")
 
+    @property
+    def handovers(self) -> str:
+        """Hash: '<prize>|<player>' -> json of a prize handed over (claims.py; kept by a reset)."""
+        return self._k("handovers")
+
     def answers(self, q: int) -> str:
         return self._k(f"q{q}:ans")
 

@@ -43,10 +43,18 @@ from quiz_engine.store.records import (
     decode_score,
     decode_standing,
 )
-from quiz_engine.store.values import AnswerRequest, AnswerResult, Board, Synced, Transition, transition_of
+from quiz_engine.store.values import (
+    AnswerRequest,
+    AnswerResult,
+    Board,
+    Handover,
+    Synced,
+    Transition,
+    transition_of,
+)
 
-__all__ = ["MAX_REDIS_CONNECTIONS", "AnswerRequest", "AnswerResult", "Board", "Store", "Synced", "Transition",
-           "is_cluster"]
+__all__ = ["MAX_REDIS_CONNECTIONS", "AnswerRequest", "AnswerResult", "Board", "Handover", "Store", "Synced",
+           "Transition", "is_cluster"]
 
 T = TypeVar("T")
 
@@ -112,6 +120,10 @@ class Store:
     async def secret(self, candidate: str) -> str:
         """The signing key every node shares: the stored one, else ``candidate`` (stored)."""
         return str(await self._eval("set_once", [K.SECRET], [candidate, 0]))
+
+    async def stored_secret(self) -> str:
+        """The shared signing key as stored ('' before any server ran), for offline commands."""
+        return str(await self._run(self._r.get(K.SECRET)) or "")
 
     async def host_token(self, candidate: str, *, replace: bool = False) -> str:
         """The host token in force: the stored one, else ``candidate``; ``replace`` (a token
@@ -314,6 +326,7 @@ class Store:
             else:
                 keys += [k.stats, k.standings, k.dq, k.legacy_rank, k.played]
                 keys += [key for q in range(count) for key in k.question_keys(q)]
+                keys.append(k.handovers)  # read by the guard, never deleted
         raw = await self._eval(name, keys, [command.value, _json({**request, "episode": episode})])
         return transition_of(command, episode, raw)
 
@@ -321,6 +334,32 @@ class Store:
         k = EpisodeKeys(episode)
         packed = _json({"reason": reason, "by": actor}) if reason else ""
         return bool(await self._eval("disqualify", [k.dq, k.audit, k.state], [player, packed, actor]))
+
+    # --- prize handovers (claims.py) ---------------------------------------------------
+    async def hand_over(self, episode: str, prize: str, player: str, check: str, actor: str,
+                        note: str = "") -> Handover:
+        """Record that ``prize`` was handed to ``player`` (once the episode is finished; never to
+        a disqualified player; once per prize): checked and audited in ``handover.lua``."""
+        k = EpisodeKeys(episode)
+        request = {"episode": episode, "prize": prize, "player": player, "check": check, "note": note,
+                   "actor": actor}
+        raw = await self._eval("handover", [k.state, k.audit, k.voided, k.handovers, k.dq],
+                               [Command.HANDOVER.value, _json(request)])
+        if int(raw[0]) == 1:
+            return Handover(True, phase=str(raw[2]), record=orjson.loads(raw[7]))
+        why = refusal(Command.HANDOVER, str(raw[1]), str(raw[2]), episode)
+        earlier = raw[3] if len(raw) > 3 and isinstance(raw[3], str) and raw[3].startswith("{") else ""
+        return Handover(False, why.code, why.message, str(raw[2]), orjson.loads(earlier) if earlier else {})
+
+    async def handovers(self, episode: str) -> list[dict[str, Any]]:
+        """Every prize handed over in ``episode``, oldest first."""
+        raw = await self._run(self._r.hgetall(EpisodeKeys(episode).handovers))
+        return sorted((orjson.loads(v) for v in raw.values()), key=lambda r: (r.get("at", 0), r.get("prize", "")))
+
+    async def claim_refused(self, episode: str, reason: str, check: str, actor: str) -> None:
+        """Audit a code the prize desk refused (wrong, reused, passed on): one XADD."""
+        await self._run(self._r.xadd(EpisodeKeys(episode).audit, {"e": "claim_refused", "why": reason,
+                                                                  "check": check, "by": actor}))
 
     # --- answers ----------------------------------------------------------------------
     async def answer_batch(self, batch: Sequence[AnswerRequest]) -> list[AnswerResult]:

@@ -18,7 +18,7 @@ from quiz_engine.store.records import lua_constants
 
 NAMES = (
     "answer", "attach", "command", "deliveries", "disqualify", "nodes", "push_capped", "replace_unplayed",
-    "rerun", "reset", "seed_show", "set_once", "standings", "swap_episode", "void",
+    "handover", "rerun", "reset", "seed_show", "set_once", "standings", "swap_episode", "void",
 )
 
 _NAME = re.compile(r"^[a-z_]+$")

@@ -50,6 +50,18 @@ class Board:
     mine: dict[str, Standing] = field(default_factory=dict)  # the asked-for players that have a rank
 
 
+@dataclass(frozen=True)
+class Handover:
+    """The outcome of recording a prize handover: the record stored, or why not (and, for
+    ``already_handed_over``, the earlier record)."""
+
+    ok: bool
+    reason: str = ""
+    message: str = ""
+    phase: str = ""
+    record: dict[str, Any] = field(default_factory=dict)
+
+
 class AnswerRequest(NamedTuple):  # a NamedTuple, not a frozen dataclass: built per answer, 2.5x cheaper
     episode: str
     player: str

@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from quiz_engine import prize_desk
 from quiz_engine.errors import (
     AuthError,
     NotFound,
@@ -180,6 +181,33 @@ async def _verify(request: Request, runner: Runner, body: dict[str, Any]) -> Any
     return {"episode": ep, "ok": not result.differences, "differences": result.differences, "notes": result.notes}
 
 
+def _claim(body: dict[str, Any]) -> tuple[str, str | None]:
+    code = body.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise ProtocolError("bad_field", "'code' is required: the claim code on the winner's phone")
+    ep = body.get("episode")
+    if ep is not None and (not isinstance(ep, str) or not ep):
+        raise ProtocolError("bad_field", "'episode' must be an episode id")
+    return code[:64], ep
+
+
+async def _claim_check(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
+    code, ep = _claim(body)
+    result = await prize_desk.check(runner.store, code, f"host:{body['_actor']}", episode=ep,
+                                    loaded=runner.view.episode or None)
+    return _Json(result.as_dict(), status_code=result.status)
+
+
+async def _claim_handover(request: Request, runner: Runner, body: dict[str, Any]) -> Any:
+    code, ep = _claim(body)
+    note = body.get("note", "")
+    if not isinstance(note, str):
+        raise ProtocolError("bad_field", "'note' must be text")
+    result = await prize_desk.hand_over(runner.store, code, f"host:{body['_actor']}", episode=ep,
+                                        loaded=runner.view.episode or None, note=note.strip())
+    return _Json(result.as_dict(), status_code=result.status)
+
+
 async def login(request: Request) -> Response:
     runner: Runner = request.app.state.runner
     try:
@@ -245,5 +273,8 @@ def routes() -> list[Route]:
         Route("/api/host/load", endpoint(_load, True), methods=["POST"]),
         Route("/api/host/settings", endpoint(_settings, True), methods=["POST"]),
         Route("/api/host/disqualify", endpoint(_disqualify, True), methods=["POST"]),
+        # the prize desk: POST, like every call that may write (a check audits a refused code)
+        Route("/api/host/claims/check", endpoint(_claim_check, True), methods=["POST"]),
+        Route("/api/host/claims/handover", endpoint(_claim_handover, True), methods=["POST"]),
         *commands,
     ]

@@ -119,6 +119,7 @@ local GUARDS = {
   is_voided = function(st, req) return redis.call('SISMEMBER', req.voided_key, req.question) == 1 end,
   confirm_matches = function(st, req) return req.confirm ~= nil and req.confirm == req.episode end,
   none_played = function(st, req) return tonumber(st.next) == 0 end,
+  none_handed_over = function(st, req) return redis.call('HLEN', req.handovers_key) == 0 end,
 }
 
 -- Apply MACHINE[cmd] to the stored state. Returns the state and the target phase, or nil and
