@@ -99,6 +99,7 @@ async def _verify(args: argparse.Namespace) -> int:
 
 async def _claim(args: argparse.Namespace) -> int:
     from quiz_engine import prize_desk
+    from quiz_engine.reports.tables import handover_time
 
     actor = f"cli:{args.by}" if args.by else "cli"
     async with _store(args) as store:
@@ -116,7 +117,8 @@ async def _claim(args: argparse.Namespace) -> int:
               f"unit: {holder.get('unit') or '-'}, phone: {holder.get('phone') or '-'}")
     if result.handed_over:
         h = result.handed_over
-        print(f"  handed over by {h.get('by')} at {_when(h.get('at'))}" + (f": {h['note']}" if h.get("note") else ""))
+        print(f"  handed over by {h.get('by')} at {handover_time(h.get('at'))}"
+              + (f": {h['note']}" if h.get("note") else ""))
     if not result.ok:
         print(f"REFUSED ({result.reason}): {result.message}")
         return 1
@@ -126,14 +128,6 @@ async def _claim(args: argparse.Namespace) -> int:
     else:
         print("OK: handover recorded")
     return 0
-
-
-def _when(ms: object) -> str:
-    import datetime as dt
-
-    if not isinstance(ms, int):
-        return "?"
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 async def _audit(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ results prizes were given for, and ``verify`` checks the handovers against the r
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import openpyxl
 import pytest
 import redis.asyncio as aioredis
 
@@ -199,6 +201,22 @@ async def test_from_the_winners_phone_to_the_recorded_handover(server: ServerPro
         assert results["questions"][1]["winner"]["claim"]["handed_over"]["by"] == "cli:Ban tổ chức"
         assert {(h["prize"], h["name"], h["current"]) for h in results["handovers"]} == {
             ("q1", "Lan", True), ("q2", "Hoa", True)}
+        # the exports: the handover list with check parts, who handed over and a column to sign
+        xlsx = host.get("/api/host/reports/results.xlsx", params={"episode": EP, "lang": "vi"})
+        html = host.get("/api/host/reports/results.html", params={"episode": EP, "lang": "vi"}).text
+        csv_text = host.get("/api/host/reports/results.csv", params={"episode": EP, "lang": "en"}).text
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["Danh sách trao giải"]
+    cells = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    lan_row = next(r for r in cells if r and r[0] == "Giải câu 1")
+    assert "…" + lan_q1[-4:] in lan_row and "CCCD đã kiểm tra" in lan_row
+    hoa_row = next(r for r in cells if r and r[0] == "Giải câu 2")
+    assert "Lê Thị Hoa" in hoa_row and "cli:Ban tổ chức" in hoa_row
+    assert any(r and r[0] == "Giải nhất tập" and "Chưa trao" in r for r in cells)
+    assert "Danh sách trao giải và ký nhận" in html and "…" + lan_q1[-4:] in html and "Ký nhận" in html
+    assert f"claim code (last 4) …{lan_q1[-4:]}" in csv_text
+    for text in (html, csv_text, json.dumps(cells, ensure_ascii=False)):
+        for code in (lan_q1, minh_q2, hoa_q2):
+            assert code not in text and code.replace("-", "") not in text
 
     # a handover nobody made (written past the desk) is caught by verify
     await raw.hset(EpisodeKeys(EP).handovers, f"q3|{lan.player}", json.dumps({"prize": "q3", "player": lan.player}))

@@ -224,7 +224,12 @@ def test_episode_results_xlsx_has_expected_rows(played: Played) -> None:
     run = played.cli("results", "season.e1", "--format", "xlsx", "-o", str(out))
     assert run.returncode == 0, run.stderr
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Giải từng câu", "Bảng xếp hạng", "Truất quyền"]
+    assert wb.sheetnames == ["Giải từng câu", "Bảng xếp hạng", "Danh sách trao giải", "Truất quyền"]
+    given = table_rows(wb["Danh sách trao giải"])
+    assert given[0][:2] == ("Giải", "Họ và tên") and given[0][5:9] == (
+        "Mã nhận (4 ký tự cuối)", "Đã trao lúc", "Người trao", "Ghi chú")
+    assert [r[0] for r in given[1:]] == ["Giải câu 1", "Giải câu 2", "Giải câu 3", "Giải nhất tập"]
+    assert all(re.fullmatch(r"…[0-9A-HJKMNP-TV-Z]{4}", r[5]) and r[6] == "Chưa trao" for r in given[1:])
     prizes = table_rows(wb["Giải từng câu"])
     assert prizes[0][:4] == ("Câu", "Nội dung", "Vị trí", "Họ và tên")
     assert len(prizes) == 1 + 4 * 3

@@ -14,7 +14,7 @@ from typing import Any
 
 from quiz_engine.reports import charts
 from quiz_engine.reports.labels import labels, on_off
-from quiz_engine.reports.tables import episode_label
+from quiz_engine.reports.tables import episode_label, prize_rows
 from quiz_engine.results import shown_name
 
 UNIT_CHART_MAX = 20
@@ -43,6 +43,7 @@ th, td { border: 1px solid #cbd5e0; padding: 3px 5px; text-align: left; vertical
 th { background: #edf2f7; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num { white-space: nowrap; }
+td.sign { min-width: 7em; }
 td.qtext { min-width: 55mm; }
 td.nowrap { white-space: nowrap; }
 tr.qhead td { background: #f7fafc; font-weight: 600; }
@@ -212,6 +213,24 @@ def _question_winners_block(res: dict[str, Any], lang: str) -> str:
     return f'<h2>{_e(L["question_winners"])}</h2><p class="note">{_e(L["question_winners_note"])}</p>{body}'
 
 
+def _prizes_block(res: dict[str, Any], lang: str) -> str:
+    """The prize handover list: each prize, its holder, the code's check part, the handover, and
+    a blank column to sign in when printed."""
+    L = labels(lang)
+    head = [(L["prize"], False), (L["full_name"], False), (L["name"], False), (L["unit"], False),
+            (L["phone"], False), (L["claim_check"], False), (L["handed_over_at"], False),
+            (L["handed_over_by"], False), (L["signature"], False)]
+    rows = [
+        f"<tr>{_td(r['prize'])}{_td(r['person']['full_name'])}{_td(shown_name(r['person']))}"
+        f"{_td(r['person']['unit'])}{_nw(r['person']['phone'])}{_nw(r['check'])}"
+        f"{_td(r['at'] + (' — ' + r['note'] if r['note'] else ''))}{_td(r['by'])}"
+        f'<td class="sign"></td></tr>'
+        for r in prize_rows(res, L)
+    ]
+    body = _table(head, rows) if rows else f'<p class="muted">{_e(L["none"])}</p>'
+    return f'<h2>{_e(L["title_prize_handovers"])}</h2><p class="note">{_e(L["prize_handovers_note"])}</p>{body}'
+
+
 def _rules(res: dict[str, Any], lang: str) -> str:
     L = labels(lang)
     items = [f"{L['one_prize']}: {on_off(res.get('one_prize_per_person'), L)}"]
@@ -230,7 +249,8 @@ def winners_html(results: dict[str, Any], lang: str = "vi", now: dt.datetime | N
                      [f"{L['date']}: {results['date']}" if results.get("date") else "", _generated(lang, now)],
                      L["confidential"])
     body = (header + _rules(results, lang) + _question_winners_block(results, lang)
-            + _standings_block(results, lang, "standings_note") + _dq_block(results["disqualified"], lang))
+            + _standings_block(results, lang, "standings_note") + _prizes_block(results, lang)
+            + _dq_block(results["disqualified"], lang))
     return _page(f"{L['winners_title']} — {results['title']}", body, lang)
 
 

@@ -113,6 +113,49 @@ def _disqualified(items: list[dict[str, Any]], L: dict[str, str], with_episode: 
     return t
 
 
+def handover_time(ms: Any) -> str:
+    """When a prize was handed over, as the organisers' lists show it (server's local time)."""
+    if not isinstance(ms, int):
+        return ""
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).astimezone().strftime("%d/%m/%Y %H:%M")
+
+
+def prize_label(prize: str, L: dict[str, str]) -> str:
+    return L["prize_episode"] if prize == "episode" else L["prize_q"].format(n=prize.removeprefix("q"))
+
+
+def prize_rows(results: dict[str, Any], L: dict[str, str]) -> list[dict[str, Any]]:
+    """Every prize of an episode with its holder, the claim code's check part and the handover;
+    then any handover to someone who no longer holds the prize (disqualified since)."""
+    held = [(f"q{q['index'] + 1}", q["winner"]) for q in results["questions"] if q["winner"]]
+    if results.get("episode_winner"):
+        held.append(("episode", results["episode_winner"]))
+    rows = []
+    for prize, p in held:
+        claim = p.get("claim") or {}  # results made before claim codes have none
+        given = claim.get("handed_over") or {}
+        rows.append({"prize": prize_label(prize, L), "person": p, "check": claim.get("check", ""),
+                     "at": handover_time(given.get("at")) if given else L["not_handed_over"],
+                     "by": given.get("by", ""), "note": given.get("note", "")})
+    for h in results.get("handovers", []):
+        if not h.get("current"):
+            rows.append({"prize": f"{prize_label(str(h['prize']), L)} — {L['passed_on']}", "person": h,
+                         "check": "…" + str(h.get("check", "")), "at": handover_time(h.get("at")),
+                         "by": h.get("by", ""), "note": h.get("note", "")})
+    return rows
+
+
+def _prize_handovers(results: dict[str, Any], L: dict[str, str]) -> Table:
+    t = Table(L["prize_handovers"], [(L["prize"], "text"), *_person_cols(L), (L["claim_check"], "text"),
+                                     (L["handed_over_at"], "text"), (L["handed_over_by"], "text"),
+                                     (L["note"], "text"), (L["signature"], "text"), (L["player"], "text")],
+              title=L["title_prize_handovers"])
+    for r in prize_rows(results, L):
+        t.rows.append([r["prize"], *_person(r["person"]), r["check"], r["at"], r["by"], r["note"], "",
+                       r["person"]["player"]])
+    return t
+
+
 def winners_tables(results: dict[str, Any], lang: str = "vi") -> list[Table]:
     """Sheets of the winners report (episode or season)."""
     L = labels(lang)
@@ -120,6 +163,7 @@ def winners_tables(results: dict[str, Any], lang: str = "vi") -> list[Table]:
         return [
             _question_prizes([results], L, False, lang),
             _standings(L["standings"], [("", results["standings"])], L, False, lang),
+            _prize_handovers(results, L),
             _disqualified(results["disqualified"], L, False),
         ]
     eps = results["episodes"]
@@ -245,6 +289,16 @@ class _ResultsCsv:
         review = [f"{self.L['review']}{sep}{flag_text(f, self.lang)}" for f in p.get("flags", [])]
         return "; ".join([*parts, *review])
 
+    def claim(self, p: dict[str, Any]) -> list[str]:
+        """The claim code's check part and the handover, for a prize holder's row."""
+        c = p.get("claim")
+        if not c:
+            return []
+        given = c["handed_over"]
+        state = (f"{self.L['handed_over_at'].lower()} {handover_time(given['at'])} ({given.get('by', '')})"
+                 if given else self.L["not_handed_over"].lower())
+        return [f"{self.L['claim_check'].lower()} {c['check']}", state]
+
     def nobody(self, voided: bool) -> str:
         if self.lang == "en":
             return "voided" if voided else "no correct answer"
@@ -270,10 +324,12 @@ def results_csv(results: dict[str, Any], lang: str = "en") -> str:
                         out.nobody(q["voided"])])
         for place, p in enumerate(entries, 1):
             w.writerow([out.section("question"), q["index"] + 1, place, *out.person(p), seconds_text(p["time_ms"]), "",
-                        out.note([out.place(place)], p)])
+                        out.note([out.place(place), *out.claim(p)], p)])
+    winner = (results.get("episode_winner") or {}).get("player")
     for s in results["standings"]:
+        claim = out.claim(results["episode_winner"]) if s["player"] == winner else []
         w.writerow([out.section("standings"), "", s["rank"], *out.person(s), seconds_text(s["time_ms"]), s["correct"],
-                    out.note([], s)])
+                    out.note(claim, s)])
     for d in results["disqualified"]:
         w.writerow([out.section("disqualified"), "", "", *out.person(d), "", "", d["reason"]])
     return out.text()
