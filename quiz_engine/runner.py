@@ -167,6 +167,8 @@ class Runner:
         await self.hub.broadcast((Role.OVERLAY,), prepared)
         await self.hub.broadcast((Role.HOST,), prepared if projection.host is projection.public
                                  else Prepared(projection.host))
+        if projection.cue is not None:  # the phones: a question is coming (it is on air after the delay)
+            await self.hub.broadcast((Role.VIEWER,), Prepared(projection.cue))
         if phase is Phase.QUESTION:
             delivery = self.scheduler.delivery_for((v.episode, v.qidx, v.num("release_at")), v.num("cap") * 1000)
             self.scheduler.schedule(projection.viewer_at, projection.public, delivery=delivery)

@@ -310,6 +310,10 @@ async def test_stream_delay_releases_to_viewers_later(make_server: Any) -> None:
     server.cmd("open")
     shown = await overlay.expect("question")
     assert shown["release_at"] - shown["now"] >= 1900
+    # a phone already joined gets a cue at once: a question is coming, nothing of it yet
+    cue = await v.expect("waiting", timeout=1)
+    assert cue["until"] == shown["release_at"] and cue["index"] == 0
+    assert set(cue) == {"type", "seq", "index", "until", "now"}
     late_joiner = await Client.connect(f"{server.ws}/ws/viewer")
     snap = await late_joiner.expect("snapshot")
     assert snap["phase"] == "waiting" and snap["until"] == shown["release_at"]

@@ -78,6 +78,9 @@ def test_question_frames_never_show_the_answer_except_to_the_host() -> None:
     assert p.host["correct"] == 2 and p.host["source"] == "Luật A"
     assert p.viewer_at == T0 + 3000  # the phones get it at its release, the stream delay after the studio
     assert p.public["studio_deadline"] == T0 + 15000 and not p.results
+    # the phones hear at once that a question is coming, and nothing of it
+    assert p.cue == {"type": "waiting", "seq": v.seq - 1, "index": 0, "until": T0 + 3000, "now": T0 + 10}
+    assert P.project(v, T0 + 2600, delay_ms=3000).cue is None  # released within half a second: no cue
     for role in (P.VIEWER, P.OVERLAY):
         snap = P.snapshot(v, role, T0 + 4000, {}, delay_ms=3000, player="p1" if role == P.VIEWER else None)
         assert "correct" not in snap["question"]

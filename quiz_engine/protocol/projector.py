@@ -22,6 +22,7 @@ from quiz_engine.protocol import server_frames as F
 
 VIEWER, OVERLAY, HOST = "viewer", "overlay", "host"
 RESULT_PHASES = (Phase.REVEALED, Phase.LEADERBOARD, Phase.FINISHED)  # phones get their standing after these
+CUE_MIN_MS = 500  # a question released sooner than this after the open needs no "coming" cue
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Projection:
     host: dict[str, Any]
     viewer_at: int
     results: bool  # phones get their personal standing once it is out
+    cue: dict[str, Any] | None = None  # for the phones now: a question is on its way (stream delay)
 
 
 def info(v: EpisodeView) -> dict[str, Any]:
@@ -97,7 +99,9 @@ def project(v: EpisodeView, now_ms: int, delay_ms: int) -> Projection:
     elif phase is Phase.QUESTION:
         frame = question_frame(v, now_ms)
         host = F.host_question(frame, v.specs[idx][0], source(v, idx))
-        return Projection(frame, host, v.num("release_at"), results=False)
+        release = v.num("release_at")
+        cue = F.waiting(seq - 1, idx, release, now_ms) if release > now_ms + CUE_MIN_MS else None
+        return Projection(frame, host, release, results=False, cue=cue)
     elif phase is Phase.CLOSED:
         frame = F.closed(seq, idx, v.answers, now_ms, idx in v.voided)
         viewer_at = v.num("phase_at") or now_ms  # the window closed for everyone at once: no delay

@@ -47,6 +47,12 @@ def host_question(frame: dict[str, Any], correct: int, source: str) -> dict[str,
     return {**frame, "correct": correct, "source": source}
 
 
+def waiting(seq: int, index: int, until: int, now_ms: int) -> dict[str, Any]:
+    """Viewer only: question ``index`` has opened in the studio and reaches the phones at
+    ``until`` (the stream delay): a cue to get ready, with nothing of the question in it."""
+    return {"type": "waiting", "seq": seq, "index": index, "until": until, "now": now_ms}
+
+
 def closed(seq: int, index: int, total: int, now_ms: int, voided: bool) -> dict[str, Any]:
     return {"type": "closed", "seq": seq, "index": index, "answers": total, "voided": voided, "now": now_ms}
 
