@@ -10,6 +10,7 @@ computed once per change of the episode's state, not per phone.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Callable
 from typing import Any
@@ -45,6 +46,7 @@ class PrizeDesk:
         self._by_player: dict[str, list[dict[str, Any]]] = {}
         self._sent: dict[str, list[str]] = {}  # player -> the prizes last sent (this episode)
         self._qr: dict[str, str] = {}
+        self._lock = asyncio.Lock()  # thousands of snapshots at once compute the holders once
 
     async def _current(self) -> dict[str, list[dict[str, Any]]]:
         """Player -> their prizes (with codes) once the episode is finished; {} before."""
@@ -52,19 +54,25 @@ class PrizeDesk:
         if not v.episode or v.phase is not Phase.FINISHED or not self.secret:
             return {}
         key = (v.episode, v.seq, v.state.get("rev", ""))
-        if key != self._key:
-            if self._key is None or self._key[0] != v.episode:
-                self._sent.clear()
-                self._qr.clear()
-            holders = await prize_holders(self.store, v.episode, self.one_prize(), reserves=0)
-            by_player: dict[str, list[dict[str, Any]]] = {}
-            for p in holders.prizes:
-                code = claim_code(self.secret, v.episode, p.prize, p.player)
-                if code not in self._qr:
-                    self._qr[code] = code_qr(code)
-                by_player.setdefault(p.player, []).append(F.prize(p.prize, p.question, code, self._qr[code]))
-            self._key, self._by_player = key, by_player
+        if key == self._key:
+            return self._by_player
+        async with self._lock:
+            if key != self._key:
+                await self._compute(v, key)
         return self._by_player
+
+    async def _compute(self, v: P.EpisodeView, key: tuple[str, int, str]) -> None:
+        if self._key is None or self._key[0] != v.episode:
+            self._sent.clear()
+            self._qr.clear()
+        holders = await prize_holders(self.store, v.episode, self.one_prize(), reserves=0)
+        by_player: dict[str, list[dict[str, Any]]] = {}
+        for p in holders.prizes:
+            code = claim_code(self.secret, v.episode, p.prize, p.player)
+            if code not in self._qr:
+                self._qr[code] = code_qr(code)
+            by_player.setdefault(p.player, []).append(F.prize(p.prize, p.question, code, self._qr[code]))
+        self._key, self._by_player = key, by_player
 
     async def mine(self, player: str) -> list[dict[str, Any]] | None:
         """A snapshot's prizes for ``player``: None before the episode is finished."""
