@@ -29,7 +29,7 @@ from quiz_engine.store.redis_store import Store
 def code_qr(code: str) -> str:
     """The code as an inline SVG QR (what a desk's scanner types back into the panel)."""
     buf = io.BytesIO()
-    segno.make(code, error="m").save(buf, kind="svg", scale=6, border=2, dark="#111111", light="#ffffff",
+    segno.make(code, error="m", micro=False).save(buf, kind="svg", scale=6, border=2, dark="#111111", light="#ffffff",
                                      xmldecl=False, svgns=True)
     return buf.getvalue().decode()
 

@@ -1,6 +1,6 @@
 // Host control panel. Commands go through the HTTP API (cookie session + X-CSRF-Token);
 // the host socket (/ws/host) is a read-only live view (phase frames + stats every 0.5 s).
-import { t, applyI18n, toggleLang, onLangChange, letter, fmtTime, fmtInt } from "./i18n/index.js";
+import { t, applyI18n, toggleLang, onLangChange, letter, fmtTime, fmtInt, lang } from "./i18n/index.js";
 import { QuizSocket, PHASE_FRAMES } from "./js/socket.js";
 import { $, $$, h, clear, show, cssVar } from "./js/dom.js";
 
@@ -12,6 +12,7 @@ const state = {
   view: "live",
   results: null,
   busy: false,
+  desk: null,       // the prize desk's last check / handover (see renderDesk)
 };
 let sock = null;
 
@@ -487,7 +488,11 @@ function setView(view) {
   $("#tab-winners").setAttribute("aria-pressed", String(view === "winners"));
   show($("#view-live"), view === "live");
   show($("#view-winners"), view === "winners");
-  if (view === "winners") loadResults();
+  if (view === "winners") {
+    renderDesk();
+    $("#desk-code").focus(); // ready for the next winner's code (typed, or a scanner's keystrokes + Enter)
+    loadResults();
+  }
 }
 $("#tab-live").addEventListener("click", () => setView("live"));
 $("#tab-winners").addEventListener("click", () => setView("winners"));
@@ -517,31 +522,91 @@ function personCells(p) {
     h("td.num", {}, p.phone || "")];
 }
 
+// "14:02" (today) or "14:02 · 03/05": when a prize was handed over
+function fmtAt(ms) {
+  if (!ms) return "";
+  const d = new Date(ms);
+  const loc = lang === "vi" ? "vi-VN" : "en-GB";
+  const time = d.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit", hour12: false });
+  return d.toDateString() === new Date().toDateString() ? time
+    : `${time} · ${d.toLocaleDateString(loc, { day: "2-digit", month: "2-digit" })}`;
+}
+
+// who recorded a handover: "host:session" (this panel), "host:bearer" (the API), "cli" / "cli:Ban tổ chức"
+function byText(by) {
+  if (!by) return "";
+  if (by === "host:session") return t("host.claim.by.panel");
+  if (by === "host:bearer") return t("host.claim.by.api");
+  if (by === "cli") return "CLI";
+  const m = /^(?:cli|host):(.+)$/.exec(by);
+  return m ? m[1] : by;
+}
+
+function prizeLabel(prize, question) {
+  if (prize === "episode") return t("host.desk.prize_episode");
+  const n = Number.isInteger(question) ? question + 1 : Number(String(prize).replace(/^q/, ""));
+  return t("host.desk.prize_q", { n });
+}
+
+// the claim of a prize holder: only ever the check part ("…9ABC"), never the code
+function claimCell(claim) {
+  return h("td.claim", {}, claim?.check ? h("span.check", {}, claim.check) : h("span.muted", {}, "—"));
+}
+
+function handoverCell(claim, prize) {
+  const given = claim?.handed_over;
+  // handed to someone disqualified since: the prize went out once already, to a former holder
+  const earlier = (state.results?.handovers || []).filter((x) => x.prize === prize && !x.current);
+  const notes = earlier.map((x) => h("div.ho-earlier", {}, `⚠ ${t("host.claim.earlier", { name: x.full_name || x.name, at: fmtAt(x.at) })}`));
+  if (!claim) return h("td.ho-cell", {}, ...notes);
+  if (!given) return h("td.ho-cell", {}, h("span.ho.is-pending", {}, t("host.claim.pending")), ...notes);
+  const by = byText(given.by);
+  return h("td.ho-cell", {},
+    h("span.ho.is-done", { title: new Date(given.at).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB") },
+      `✓ ${t("host.claim.handed", { at: fmtAt(given.at) })}`),
+    by ? h("div.ho-by", {}, t("host.claim.by", { by })) : null,
+    given.note ? h("div.ho-note", {}, t("host.claim.note", { note: given.note })) : null, ...notes);
+}
+
 function renderResults() {
   const res = state.results;
   const qBody = clear($("#w-questions tbody"));
+  const eBody = clear($("#w-episode tbody"));
   const sBody = clear($("#w-standings tbody"));
   const dBody = clear($("#w-dq tbody"));
   const empty = (body, cols) => body.append(h("tr", {}, h("td.muted", { colSpan: cols }, t("host.winners.empty"))));
   $("#w-rule").textContent = res ? t("host.winners.rule", {
     rule: t(res.one_prize_per_person ? "host.prize_rule.one" : "host.prize_rule.many") }) : "";
-  if (!res) { empty(qBody, 8); empty(sBody, 8); empty(dBody, 6); return; }
-  if (!res.questions?.length) empty(qBody, 8);
+  if (!res) { empty(qBody, 10); empty(eBody, 10); empty(sBody, 8); empty(dBody, 6); return; }
+  if (!res.questions?.length) empty(qBody, 10);
   for (const q of res.questions || []) {
     const label = `${q.index + 1}. ${q.text}`;
-    qBody.append(h("tr.q-row", {}, h("td", { colSpan: 8 }, label,
+    qBody.append(h("tr.q-row", {}, h("td", { colSpan: 10 }, label,
       h("span.muted", {}, ` — ${letter(q.correct)}. ${q.options[q.correct] ?? ""} · ${t("count.answers", { n: fmtInt(q.answers) })}`),
       q.voided ? h("span.muted", {}, ` · ${t("host.winners.voided")}`) : null)));
+    const prize = `q${q.index + 1}`;
     if (!q.winner) {
-      qBody.append(h("tr", {}, h("td", {}), h("td.muted", { colSpan: 7 }, t("host.winners.no_winner"))));
+      qBody.append(h("tr", {}, h("td", {}), h("td.muted", { colSpan: 7 }, t("host.winners.no_winner")),
+        handoverCell(null, prize), h("td", {})));
       continue;
     }
     const rows = [q.winner, ...(q.reserves || [])];
     rows.forEach((p, i) => {
-      qBody.append(h(`tr${i === 0 ? ".is-winner" : ""}`, {}, h("td", {}, ""),
-        h("td", {}, i === 0 ? t("host.winners.winner") : t("host.winners.reserve", { n: i })),
-        ...personCells(p), h("td.num", {}, fmtTime(p.time_ms)), h("td", {}, dqButton(p))));
+      const first = i === 0;
+      qBody.append(h(`tr${first ? ".is-winner" : ""}`, { dataset: first ? { prize } : undefined }, h("td", {}, ""),
+        h("td", {}, first ? t("host.winners.winner") : t("host.winners.reserve", { n: i })),
+        ...personCells(p), h("td.num", {}, fmtTime(p.time_ms)),
+        first ? claimCell(p.claim) : h("td", {}), first ? handoverCell(p.claim, prize) : h("td", {}),
+        h("td", {}, dqButton(p))));
     });
+  }
+  const ew = res.episode_winner;
+  if (!ew) empty(eBody, 10);
+  else {
+    const row = (res.standings || []).find((s) => s.player === ew.player) || {};
+    eBody.append(h("tr.is-winner", { dataset: { prize: "episode" } }, h("td", {}, t("host.winners.episode_winner")),
+      ...personCells(ew), h("td.num", {}, row.correct ?? "—"), h("td.num", {}, fmtTime(row.time_ms)),
+      claimCell(ew.claim), handoverCell(ew.claim, "episode"), h("td", {}, dqButton(ew))));
   }
   if (!res.standings?.length) empty(sBody, 8);
   for (const p of res.standings || []) {
@@ -552,6 +617,149 @@ function renderResults() {
   for (const p of res.disqualified || []) {
     dBody.append(h("tr", {}, ...personCells(p), h("td", {}, p.reason || ""),
       h("td", {}, h("button.btn.btn-small", { type: "button", onclick: () => reinstate(p) }, t("host.dq.reinstate")))));
+  }
+}
+
+// ---------------------------------------------------------------- prize desk
+// POST /api/host/claims/check, then /api/host/claims/handover for the same code (and episode).
+// state.desk: { kind: "checking" | "valid" | "already" | "done" | "refused" | "error", code, data (the
+// server's answer), status, say: [key, params] (an "error" of the panel's own) }; text is made when shown
+const DESK_REASONS = ["malformed", "unknown_code", "passed_on", "not_finished", "disqualified", "already_handed_over"];
+
+function deskReason(data) {
+  if (DESK_REASONS.includes(data?.reason)) return t(`host.desk.reason.${data.reason}`);
+  return data?.message || data?.error || "";
+}
+
+// the holder as the results show them (for the review flags), when the code is of this episode
+function resultsPerson(player, episode) {
+  const res = state.results;
+  if (!res || !player || (episode && res.episode !== episode)) return null;
+  const all = [res.episode_winner, ...(res.standings || []),
+    ...(res.questions || []).flatMap((q) => [q.winner, ...(q.reserves || [])])];
+  return all.find((p) => p && p.player === player && (p.flags || []).length) || all.find((p) => p && p.player === player) || null;
+}
+
+async function deskCheck() {
+  const input = $("#desk-code");
+  const code = input.value.trim();
+  if (!code) {
+    state.desk = { kind: "error", say: ["host.desk.empty"] };
+    renderDesk();
+    input.focus();
+    return;
+  }
+  state.desk = { kind: "checking", code };
+  renderDesk();
+  const r = await api("/api/host/claims/check", { method: "POST", body: { code } });
+  if (state.desk?.code !== code || input.value.trim() !== code) return; // a newer code was typed meanwhile
+  state.desk = deskState(r, code);
+  renderDesk();
+  input.select(); // the next scan replaces the code
+}
+
+function deskState(r, code) {
+  if (r.status === 0) return { kind: "error", code, say: ["host.network", { message: r.data.message }] };
+  if (r.status === 401) return null;
+  const data = r.data || {};
+  if (r.ok && data.ok && data.handed_over) return { kind: "already", code, data };
+  if (r.ok && data.ok) return { kind: "valid", code, data };
+  if (data.reason === "already_handed_over") return { kind: "already", code, data };
+  return { kind: "refused", code, data, status: r.status };
+}
+
+async function deskHandover() {
+  const desk = state.desk;
+  if (!desk || desk.kind !== "valid" || desk.busy) return;
+  desk.busy = true;
+  const note = ($("#desk-note")?.value || "").trim();
+  renderDesk();
+  const r = await api("/api/host/claims/handover", { method: "POST",
+    body: { code: desk.code, episode: desk.data.episode || undefined, note } });
+  if (state.desk !== desk) return;
+  // 200: recorded now (its record is handed_over); a refusal reads as a check's would
+  state.desk = r.ok && r.data?.ok ? { kind: "done", code: desk.code, data: r.data } : deskState(r, desk.code);
+  renderDesk();
+  const input = $("#desk-code");
+  if (state.desk?.kind === "done") input.value = ""; // the code has done its job: ready for the next one
+  input.focus();
+  loadResults();
+}
+
+$("#desk-form").addEventListener("submit", (ev) => { ev.preventDefault(); deskCheck(); });
+$("#desk-code").addEventListener("input", () => {
+  // an edited code: the result shown (and its handover button) was for another one
+  if (state.desk && state.desk.kind !== "checking" && $("#desk-code").value.trim() !== state.desk.code) {
+    state.desk = null;
+    renderDesk();
+  }
+});
+
+function deskWho(holder, flagged) {
+  const rows = [["host.col.full_name", holder.full_name], ["host.col.name", null], ["host.col.unit", holder.unit],
+    ["host.col.phone", holder.phone]];
+  const dl = h("dl.desk-who");
+  for (const [key, value] of rows) {
+    const dd = key === "host.col.name"
+      ? h("dd", {}, h("b", {}, holder.name || "—"), holder.tag ? h("span.tag", {}, ` #${holder.tag}`) : null)
+      : h(`dd${key === "host.col.full_name" ? ".desk-full" : ""}`, {}, value || "—");
+    dl.append(h("div", {}, h("dt", {}, t(key)), dd));
+  }
+  const flags = flagged?.flags || [];
+  return [dl, flags.length ? h("div.desk-flags", {}, h("span.flag", {}, `⚑ ${t("host.flags")}`),
+    ...flags.map((f) => h("div.flag-detail", {}, f))) : null];
+}
+
+function renderDesk() {
+  const box = clear($("#desk-result"));
+  const desk = state.desk;
+  box.className = "desk-result";
+  if (!desk) {
+    box.classList.add("is-idle");
+    box.append(h("p.desk-idle", {}, t("host.desk.idle")));
+    return;
+  }
+  if (desk.kind === "checking") {
+    box.classList.add("is-idle");
+    box.append(h("p.desk-idle", {}, t("host.desk.checking")));
+    return;
+  }
+  const data = desk.data || {};
+  const holder = data.holder && data.holder.player ? data.holder : null;
+  const kinds = { valid: ["is-valid", "✓", "host.desk.valid"], done: ["is-done", "✓", "host.desk.done"],
+    already: ["is-refused", "✕", "host.desk.already"], refused: ["is-refused", "✕", "host.desk.refused"],
+    error: ["is-refused", "✕", "host.desk.refused"] };
+  const [cls, icon, title] = kinds[desk.kind];
+  box.classList.add(cls);
+  const otherEp = data.episode && state.results && data.episode !== state.results.episode;
+  box.append(h("div.desk-status", {},
+    h("span.desk-badge", {}, `${icon} ${t(title)}`),
+    data.prize ? h("span.desk-prize", {}, prizeLabel(data.prize, data.question)) : null,
+    otherEp ? h("span.desk-ep", {}, t("host.desk.other_episode", { episode: data.episode })) : null,
+    data.check ? h("span.desk-check", {}, t("host.desk.check_part", { check: data.check })) : null));
+  if (desk.kind === "refused") box.append(h("p.desk-why", {}, deskReason(data) || t("host.error", { status: desk.status, message: "" })));
+  if (desk.kind === "error") box.append(h("p.desk-why", {}, t(...desk.say)));
+  const given = data.handed_over;
+  if (desk.kind === "already" && given) {
+    box.append(h("p.desk-why", {}, t("host.desk.already_text", { at: fmtAt(given.at), by: byText(given.by) || "—" }),
+      given.note ? ` ${t("host.claim.note", { note: given.note })}` : ""));
+  }
+  if (desk.kind === "done" && given) {
+    box.append(h("p.desk-why", {}, t("host.desk.done_text", { prize: prizeLabel(data.prize, data.question),
+      name: holder?.full_name || holder?.name || "", at: fmtAt(given.at) }),
+      given.note ? ` ${t("host.claim.note", { note: given.note })}` : ""));
+  }
+  if (holder) {
+    if (desk.kind === "refused") box.append(h("p.desk-sub", {}, t("host.desk.holder_of")));
+    box.append(...deskWho(holder, resultsPerson(holder.player, data.episode)));
+  }
+  if (desk.kind === "valid") {
+    box.append(h("form.desk-give", { onsubmit: (ev) => { ev.preventDefault(); deskHandover(); } },
+      h("label", { for: "desk-note" }, t("host.desk.note")),
+      h("div.desk-row", {},
+        h("input", { id: "desk-note", type: "text", maxLength: 200, autocomplete: "off",
+          placeholder: t("host.desk.note_ph") }),
+        h("button.btn.btn-ok", { id: "desk-handover", type: "submit", disabled: !!desk.busy }, t("host.desk.handover")))));
   }
 }
 
@@ -575,6 +783,13 @@ async function reinstate(p) {
 // ---------------------------------------------------------------- start
 $("#lang").addEventListener("click", toggleLang);
 $("#login-lang").addEventListener("click", toggleLang);
-onLangChange(() => { render(); if (state.results) renderResults(); loadBanks(); });
+onLangChange(() => {
+  render();
+  if (state.results) renderResults();
+  const note = $("#desk-note")?.value; // keep a note being typed across the re-render
+  renderDesk();
+  if (note && $("#desk-note")) $("#desk-note").value = note;
+  loadBanks();
+});
 boot();
 window.__host = { state };

@@ -7,6 +7,9 @@ import { applyPhaseFrame } from "./js/phase.js";
 
 const TOKEN_KEY = "qe.viewer.token";
 const PROFILE_KEY = "qe.viewer.profile";
+const PRIZES_KEY = "qe.viewer.prizes"; // {episode id: {title, prizes, passed, at}} — the claim codes
+const PRIZES_KEEP = 5;                 // episodes kept
+const PRIZES_MAX_AGE = 60 * 86400e3;   // a code is kept 60 days (the desk may be days after the show)
 const FIELDS = ["name", "full_name", "unit", "phone"];
 const MAX = { name: 32, full_name: 80, unit: 80, phone: 20 };
 const PHONE_RE = /^\+?[0-9][0-9 .\-]{5,18}[0-9]$/; // same rule as the server
@@ -72,6 +75,7 @@ function onFrame(f) {
     case "welcome": return onWelcome(f);
     case "ack": return onAck(f);
     case "standing": state.standing = f; return render();
+    case "prizes": return onPrizes(f.episode, f.prizes, true);
     case "error": return onError(f);
     default:
       if (PHASE_FRAMES.has(f.type)) return onPhase(f);
@@ -123,6 +127,8 @@ function onSnapshot(f) {
   state.winner = f.winner || null;
   if (f.standing) state.standing = f.standing;
   if (state.phase === "lobby" || state.phase === "idle") state.standing = f.standing || null;
+  if (state.episode && Array.isArray(f.prizes)) onPrizes(state.episode.id, f.prizes, false, false);
+  forgetIfReplayed();
   if ("you" in f && state.question) {
     const idx = state.question.index;
     const pending = state.you && state.you.question === idx && state.you.status === "pending" ? state.you : null;
@@ -150,7 +156,70 @@ function onPhase(f) {
     state.you = null; // a new question (or a new episode): nothing locked in yet
   }
   applyPhaseFrame(state, f);
+  forgetIfReplayed();
   render();
+}
+
+// ---------------------------------------------------------------- prizes (claim codes)
+// The server sends the whole list of prizes this player holds once the final results are out
+// (a `prizes` frame, and `snapshot.prizes` on a reconnect), and again when it changes: an empty
+// list means a prize passed on (disqualification) and its code no longer stands. The list is
+// kept on the phone per episode, so the code is still there after a reload, offline at the
+// prize desk, or once the next episode is on air.
+function loadPrizes() {
+  let all;
+  try { all = JSON.parse(store.get(PRIZES_KEY) || "{}"); } catch { all = {}; }
+  if (!all || typeof all !== "object" || Array.isArray(all)) all = {};
+  const now = Date.now();
+  for (const [id, e] of Object.entries(all)) {
+    if (!e || !Array.isArray(e.prizes) || !(now - (e.at || 0) < PRIZES_MAX_AGE)) delete all[id];
+  }
+  return all;
+}
+
+function savePrizes(all) {
+  const ids = Object.keys(all).sort((a, b) => (all[b].at || 0) - (all[a].at || 0));
+  for (const id of ids.slice(PRIZES_KEEP)) delete all[id];
+  store.set(PRIZES_KEY, ids.length ? JSON.stringify(all) : null);
+}
+
+let prizeBook = loadPrizes();
+
+const validPrize = (p) => p && typeof p.code === "string" && typeof p.prize === "string";
+
+/** The player's prizes in `episode` are now `list` (`pushed`: a `prizes` frame, not a snapshot). */
+function onPrizes(episode, list, pushed, draw = true) {
+  if (!episode || !Array.isArray(list)) return;
+  const prizes = list.filter(validPrize).map((p) => ({
+    prize: p.prize, question: Number.isInteger(p.question) ? p.question : null, code: p.code,
+    qr: typeof p.qr === "string" ? p.qr : "",
+  }));
+  const before = prizeBook[episode];
+  const lost = !!before && before.prizes.some((old) => !prizes.some((p) => p.code === old.code));
+  if (prizes.length || lost || pushed || before?.passed) {
+    // an empty `prizes` frame is only ever sent to a former holder: their code no longer stands.
+    // The notice stays until the list gains a code (a reinstated player gets theirs back).
+    const same = !!before && prizes.every((p) => before.prizes.some((old) => old.code === p.code));
+    const passed = lost || (!!before?.passed && same) || (pushed && !prizes.length);
+    const title = state.episode && state.episode.id === episode ? state.episode.title : before?.title;
+    prizeBook[episode] = { title: title || episode, prizes, passed, at: Date.now() };
+  } else {
+    return; // a finished episode this player won nothing in
+  }
+  savePrizes(prizeBook);
+  // the prizes changed after the results were out (a disqualification): the board, the winner
+  // and this player's standing changed with them, and only a snapshot brings those
+  if (pushed && before) sock.send({ type: "sync", ref: nextRef("s") });
+  if (draw) render();
+}
+
+/** The episode is being played again (reset by the host): its old codes are void. */
+function forgetIfReplayed() {
+  const id = state.episode?.id;
+  if (id && prizeBook[id] && ["lobby", "question", "closed", "revealed", "leaderboard"].includes(state.phase)) {
+    delete prizeBook[id];
+    savePrizes(prizeBook);
+  }
 }
 
 function onAck(f) {
@@ -352,6 +421,100 @@ function showScreen(name) {
   for (const [k, el] of Object.entries(screens)) show(el, k === name);
   // the question screens are laid out to fit the screen (viewer.css, "fit")
   document.body.classList.toggle("is-fit", name === "question");
+  renderPrizes(name);
+}
+
+// ---------------------------------------------------------------- the prize card
+const qrCache = new Map(); // code -> its parsed <svg>
+
+/** The server's QR (inline SVG, made by the server) as a node, scalable by CSS; null if unusable. */
+function qrSvg(p) {
+  if (!p.qr) return null;
+  if (!qrCache.has(p.code)) {
+    let svg = null;
+    try {
+      const doc = new DOMParser().parseFromString(p.qr, "image/svg+xml");
+      const root = doc.documentElement;
+      if (root && root.localName === "svg" && root.namespaceURI === "http://www.w3.org/2000/svg"
+          && !doc.getElementsByTagName("parsererror").length) {
+        for (const el of root.querySelectorAll("script, foreignObject, style")) el.remove();
+        for (const el of [root, ...root.querySelectorAll("*")]) {
+          for (const a of [...el.attributes]) if (/^on|^style$|href$/i.test(a.name)) el.removeAttribute(a.name);
+        }
+        const w = parseFloat(root.getAttribute("width"));
+        const hgt = parseFloat(root.getAttribute("height"));
+        if (!root.getAttribute("viewBox") && w > 0 && hgt > 0) root.setAttribute("viewBox", `0 0 ${w} ${hgt}`);
+        root.removeAttribute("width"); // the size is the page's (viewer.css .prize-qr svg)
+        root.removeAttribute("height");
+        root.setAttribute("shape-rendering", "crispEdges");
+        root.setAttribute("aria-hidden", "true");
+        root.setAttribute("focusable", "false");
+        svg = document.importNode(root, true);
+      }
+    } catch { svg = null; }
+    qrCache.set(p.code, svg);
+  }
+  const svg = qrCache.get(p.code);
+  return svg ? svg.cloneNode(true) : null;
+}
+
+function prizeLabel(p) {
+  if (p.prize === "episode") return t("viewer.prize.episode");
+  const n = p.question != null ? p.question + 1 : p.prize.replace(/^q/, "");
+  return t("viewer.prize.q", { n });
+}
+
+function prizeCard(entry, own, n) {
+  const kicker = own ? null : h("p.prize-kicker", {}, entry.title);
+  if (!entry.prizes.length) {
+    return h("section.prize-card.is-passed", { role: "status" }, kicker,
+      h("p.prize-notice", {}, t("viewer.prize.passed")));
+  }
+  const titleId = `prize-title-${n}`;
+  return h("section.prize-card", { "aria-labelledby": titleId }, kicker,
+    h("h2.prize-title", { id: titleId }, t("viewer.prize.title")),
+    h("p.prize-how", {}, t("viewer.prize.how")), // first: on screen even above two codes
+    h("ul.prize-list", {}, entry.prizes.map((p) => {
+      const qr = qrSvg(p);
+      return h("li.prize", {},
+        h("p.prize-label", {}, prizeLabel(p)),
+        h("p.prize-code", {},
+          h("span.visually-hidden", {}, `${t("viewer.prize.code")}: `),
+          h("span.code", { translate: "no", dataset: { prize: p.prize } }, p.code)),
+        qr ? h("div.prize-qr", { role: "img", "aria-label": t("viewer.prize.qr", { code: p.code }) }, qr) : null);
+    })),
+    entry.passed ? h("p.prize-notice", { role: "status" }, t("viewer.prize.passed")) : null);
+}
+
+let prizesKey = "";
+/**
+ * The prize card: on the final screen of the episode (under its title, the board below it),
+ * and on the waiting screens — the codes kept from an earlier episode, with its title, so a
+ * winner can still claim once the next episode is on. Never over a question.
+ */
+function renderPrizes(screen) {
+  const box = $("#prizes");
+  const current = state.episode?.id || null;
+  const where = screen === "board" && state.phase === "finished" ? screens.board
+    : screen === "info" && state.joined ? screens.info : null;
+  const shown = [];
+  if (where) {
+    if (current && prizeBook[current]) shown.push([current, prizeBook[current]]);
+    const others = Object.entries(prizeBook).filter(([id, e]) => id !== current && e.prizes.length)
+      .sort((a, b) => (b[1].at || 0) - (a[1].at || 0));
+    shown.push(...others);
+  }
+  show(box, shown.length > 0);
+  if (!shown.length) return;
+  if (where === screens.board && box.previousElementSibling !== $("#b-title")) $("#b-title").after(box);
+  if (where === screens.info && box.parentElement !== screens.info) screens.info.append(box);
+  box.classList.toggle("is-info", where === screens.info);
+  const key = JSON.stringify([t("viewer.prize.title"), current,
+    shown.map(([id, e]) => [id, e.title, e.passed, e.prizes.map((p) => p.code)])]);
+  if (key === prizesKey) return;
+  prizesKey = key;
+  clear(box);
+  shown.forEach(([id, e], n) => box.append(prizeCard(e, id === current, n)));
 }
 
 function renderConn() {
@@ -617,7 +780,10 @@ function renderBoard() {
     $("#b-winner-name").textContent = who(w);
     $("#b-winner-meta").textContent = [w.unit, t("count.correct", { n: w.correct }), fmtTime(w.time_ms)].filter(Boolean).join(" · ");
   }
-  const mineWon = finished && w && state.standing && state.standing.rank === 1;
+  // (a prize that passed on since — a disqualification after the show — is no win to cheer)
+  const passedOn = finished && !!state.episode && prizeBook[state.episode.id]?.prizes.length === 0;
+  const mineWon = finished && w && state.standing && state.standing.rank === 1 && !state.standing.disqualified
+    && !passedOn;
   $("#b-message").textContent = finished ? (mineWon ? t("viewer.finished.you_won") : t("viewer.finished.thanks"))
     : (state.top.length ? t("count.played_ranked", { n: fmtInt(state.played ?? state.players), m: fmtInt(state.players) }) : t("viewer.no_players"));
   const list = clear($("#b-top"));
