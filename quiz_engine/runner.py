@@ -31,7 +31,7 @@ from quiz_engine.live.answers import AnswerDesk
 from quiz_engine.live.closer import CloseTimer
 from quiz_engine.live.gcpolicy import GcPolicy
 from quiz_engine.live.host import HostDesk
-from quiz_engine.live.mirror import EpisodeMirror
+from quiz_engine.live.mirror import Change, EpisodeMirror
 from quiz_engine.live.presence import NodePresence, watch_loop_lag
 from quiz_engine.live.prizes import PrizeDesk
 from quiz_engine.live.scheduler import ViewerScheduler
@@ -146,8 +146,8 @@ class Runner:
         return {"delay_s": self.mirror.delay_ms / 1000, "required": list(self.settings.required_fields)}
 
     # --- a phase change -------------------------------------------------------------------
-    async def _changed(self, v: P.EpisodeView, broadcast: bool) -> None:
-        """The mirror read a new phase (``broadcast``) or its first one: frames and timers."""
+    async def _changed(self, v: P.EpisodeView, change: Change) -> None:
+        """The mirror read a new phase, its first one, a quiet change or a revision: frames, timers."""
         phase = v.phase
         if v.episode != self._episode:  # another episode loaded: nothing queued for the old one goes out
             self._episode = v.episode
@@ -156,10 +156,10 @@ class Runner:
             self._arm_closer(v)
         else:
             self.closer.cancel()
-        if not broadcast:  # the host panels re-read their state (next question, buttons, settings)
+        if change is not Change.PHASE:  # the host panels re-read their state (next question, buttons, settings)
             await self.hub.broadcast((Role.HOST,), Prepared(F.refresh(v.seq)))
-            if phase is Phase.FINISHED:  # a disqualification after the show may pass a prize on
-                await self.prizes.push()
+            if change is Change.REVISED:
+                await self._revised(v)
             return
         self.gc.on_phase(phase)
         projection = P.project(v, self.clock.now_ms(), self.mirror.delay_ms)
@@ -175,6 +175,19 @@ class Runner:
         else:
             self.scheduler.schedule(projection.viewer_at, projection.public,
                                     after=self._results_out if projection.results else None)
+
+    async def _revised(self, v: P.EpisodeView) -> None:
+        """A disqualification while results are shown: the phase's frame again, same ``seq``, with the
+        new winner and standings; on air now, on the phones after the stream delay, then their own
+        standing and (finished) the prizes passed on."""
+        now = self.clock.now_ms()
+        projection = P.project(v, now, self.mirror.delay_ms)
+        prepared = Prepared(projection.public)
+        await self.hub.broadcast((Role.OVERLAY,), prepared)
+        await self.hub.broadcast((Role.HOST,), prepared if projection.host is projection.public
+                                 else Prepared(projection.host))
+        self.scheduler.schedule(max(projection.viewer_at, now + self.mirror.delay_ms), projection.public,
+                                after=self._results_out)
 
     async def _results_out(self) -> None:
         """A reveal, leaderboard or final frame reached the phones: standings, then collect."""

@@ -261,3 +261,37 @@ async def test_the_desk_waits_for_the_end_of_the_episode(make_server: Callable[.
     with server.host() as host:
         r = host.post("/api/host/claims/check", json={"code": "K7QM2-X9AB0"})
     assert r.status_code == 404 and r.json()["reason"] == "unknown_code"
+
+
+async def test_a_disqualification_after_the_show_reaches_every_screen(make_server: Callable[..., ServerProc]) -> None:
+    """The show is over and the winner is disqualified: the overlay (on air) and the phones get the
+    final frame again with the same seq and the new winner, each phone its new standing, the
+    disqualified one 'disqualified' — not only the prizes frame."""
+    server = make_server("--load", "test/ep1")
+    first, second = [await Client.connect(f"{server.ws}/ws/viewer") for _ in range(2)]
+    await first.join("Nhất")
+    await second.join("Nhì")
+    overlay = await Client.connect(f"{server.ws}/ws/overlay?token={server.overlay_token}")
+    await _play(server, [first, second], [[CORRECT[0], CORRECT[0]], [CORRECT[1], CORRECT[1]], [None, None]])
+    final = await second.expect("finished")
+    assert final["winner"]["name"] == "Nhất"
+    on_air = await overlay.expect("finished")
+    assert (await first.expect("finished")) == final
+    assert (await second.expect("standing"))["rank"] == 2
+    assert (await first.expect("standing"))["rank"] == 1
+    await second.expect("prizes")
+
+    assert server.cmd("disqualify", player=first.player, reason="hai tài khoản").status_code == 200
+    for client in (first, second, overlay):
+        again = await client.expect("finished", seq=final["seq"])
+        assert again["winner"]["name"] == "Nhì", again
+        assert [t["name"] for t in again["top"]] == ["Nhì"]
+    assert on_air["seq"] == final["seq"]
+    mine = await second.expect("standing")
+    assert mine["rank"] == 1 and not mine["disqualified"]
+    theirs = await first.expect("standing")
+    assert theirs["disqualified"] and theirs["rank"] is None
+    # one prize per person (the default rule): q1 moves to her, q2 then has nobody else right
+    assert {p["prize"] for p in (await second.expect("prizes"))["prizes"]} == {"q1", EPISODE_PRIZE}
+    for client in (first, second, overlay):
+        await client.close()

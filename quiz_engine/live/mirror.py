@@ -5,7 +5,9 @@ pub/sub event from another node, and once a second as a safety net (``poll``). A
 read it fetches what the phase shows (answer counts when closed; distribution, fastest
 responder and standings when revealed; standings on the leaderboard) into the
 :class:`~quiz_engine.protocol.projector.EpisodeView`, and tells its listener whether the
-phase changed (a new ``seq``): the runner then projects and sends the frames.
+phase changed (a new ``seq``): the runner then projects and sends the frames. A
+disqualification (``rev``) while results are shown re-reads them, and the runner sends the
+phase's frame again with the same ``seq`` (a revision, docs/protocol.md).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -31,8 +34,20 @@ TOP_N = 10
 #: still need to hear of (``rev``: a disqualification, which may pass a prize on)
 QUIET_FIELDS = ("next", "one_prize", "delay_ms", "rev")
 
-# (view, phase changed: broadcast it; False: the first read, or a quiet change of QUIET_FIELDS)
-Changed = Callable[[EpisodeView, bool], Awaitable[None]]
+#: phases whose frames show results that a disqualification (``rev``) changes
+REVISABLE = (Phase.REVEALED, Phase.LEADERBOARD, Phase.FINISHED)
+
+
+class Change(StrEnum):
+    """What the mirror's listener is told after a read."""
+
+    FIRST = "first"  # the first read of an episode: timers, no broadcast
+    PHASE = "phase"  # a new phase (``seq``): broadcast it
+    QUIET = "quiet"  # one of QUIET_FIELDS changed without a new phase: host panels re-read
+    REVISED = "revised"  # a disqualification changed what this phase shows: the same seq again
+
+
+Changed = Callable[[EpisodeView, Change], Awaitable[None]]
 
 
 class EpisodeMirror:
@@ -72,14 +87,18 @@ class EpisodeMirror:
             changed = seq != self.view.seq
             # skip, re-run, the prize rule and the delay change the state without a new phase
             touched = any(state.get(f) != self.view.state.get(f) for f in QUIET_FIELDS)
+            revised = state.get("rev") != self.view.state.get("rev")
             self.view.state = state
             self.view.seq = seq
             if changed or not self._fetched:
                 await self._fetch(reload=changed)
                 self._fetched = True
-                await self.on_change(self.view, changed)
+                await self.on_change(self.view, Change.PHASE if changed else Change.FIRST)
+            elif revised and self.view.phase in REVISABLE:
+                await self._fetch(reload=False)  # the winner, the standings, the top 10 without them
+                await self.on_change(self.view, Change.REVISED)
             elif touched:
-                await self.on_change(self.view, False)
+                await self.on_change(self.view, Change.QUIET)
 
     async def listen(self) -> None:
         """The node's task: other nodes' changes by pub/sub (the poll covers any gap)."""

@@ -235,6 +235,10 @@ def test_the_winners_phone_shows_the_prize_card_and_the_notice_when_it_passes_on
     expect(minh.locator("#prizes .prize-title")).to_have_text("Bạn đoạt giải!", timeout=LONG)
     moved = codes(minh)
     assert set(moved) == {"q1", "episode"} and not set(moved.values()) & set(held.values()), moved
+    # not only the prizes: the final screen itself is revised (same seq) with the new winner
+    expect(minh.locator("#b-winner-name")).to_contain_text("Minh")
+    expect(minh.locator("#b-message")).to_have_text("Chúc mừng! Bạn là người chiến thắng!")
+    expect(lan.locator("#b-winner-name")).to_contain_text("Minh")
     with server.host() as host:
         for prize, code in moved.items():
             r = host.post("/api/host/claims/check", json={"code": code})

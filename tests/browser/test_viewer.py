@@ -125,18 +125,20 @@ def test_viewer_english_and_language_toggle(server: ServerProc, open_page: Calla
 def test_viewer_waits_out_the_stream_delay(make_server: Callable[..., ServerProc],
                                            open_page: Callable[..., Any]) -> None:
     """With a stream delay the phone must not run ahead of the broadcast: a question opened on
-    air reaches phones D seconds later, a phone that (re)loads inside that gap shows 'get ready',
-    and the countdown then starts from the full time limit."""
+    air reaches phones D seconds later; a connected phone is told at once that it is coming (the
+    ``waiting`` frame, nothing of the question in it), a phone that (re)loads inside that gap shows
+    'get ready' too, and the countdown then starts from the full time limit."""
     server = make_server("--bank", str(VI_BANK), "--load", "vi-demo/tap-1", "--stream-delay", "4")
     page = open_page(server.base + "/", PHONE, "viewer-delay")
     page.fill("#f-name", "Hạnh")
     page.click("#join-submit")
     expect(page.locator("#info-title")).to_have_text("Bạn đã sẵn sàng!")
     assert server.cmd("open", expect=0).status_code == 200
-    # on air now, not on the phone yet
-    page.wait_for_timeout(1000)
+    # on air now, not on the phone yet: the connected phone shows the cue, not the question
+    expect(page.locator("#info-title")).to_have_text("Chuẩn bị!")
+    expect(page.locator("#info-cue")).to_be_visible()
     expect(page.locator("#s-question")).to_be_hidden()
-    expect(page.locator("#info-title")).to_have_text("Bạn đã sẵn sàng!")
+    assert page.locator("#q-text").inner_text() == ""  # nothing of the question reached the page
     # a phone that reloads inside the gap is told to get ready
     page.reload()
     expect(page.locator("#info-title")).to_have_text("Chuẩn bị!")

@@ -76,6 +76,7 @@ function onFrame(f) {
     case "ack": return onAck(f);
     case "standing": state.standing = f; return render();
     case "prizes": return onPrizes(f.episode, f.prizes, true);
+    case "waiting": return onWaiting(f);
     case "error": return onError(f);
     default:
       if (PHASE_FRAMES.has(f.type)) return onPhase(f);
@@ -144,6 +145,17 @@ function onSnapshot(f) {
   } else if (!state.question) {
     state.you = null;
   }
+  render();
+}
+
+/** A question opened in the studio; under the stream delay it reaches this phone at `until`.
+ * The frame carries the seq this phone is at (the question's minus one): any other means a
+ * missed phase, which the question frame's own seq check repairs when it arrives. */
+function onWaiting(f) {
+  if (typeof f.until !== "number" || (typeof f.seq === "number" && seq.last !== null && f.seq !== seq.last)) return;
+  if (state.phase === "question" || state.phase === "closed") return; // never hide an open question
+  state.phase = "waiting";
+  state.until = f.until;
   render();
 }
 

@@ -243,9 +243,10 @@ export class QuizSocket {
 export class SeqTracker {
   constructor() { this.last = null; }
   snapshot(seq) { this.last = typeof seq === "number" ? seq : null; }
+  // the next phase, or the current one again (a revision: a disqualification changed its results)
   accept(seq) {
     if (typeof seq !== "number") return true;
-    if (this.last === null || seq === this.last + 1) {
+    if (this.last === null || seq === this.last + 1 || seq === this.last) {
       this.last = seq;
       return true;
     }
