@@ -11,7 +11,12 @@ client processes that only read) writes one 300-byte WebSocket frame to each of 
 - ``transport``: ``transport.write`` in a loop, on asyncio and on uvloop — the floor for a
   single-threaded server;
 - ``threads2``: ``os.write`` to the file descriptors from two threads, which is what the
-  engine's fan-out does (hub.py) — the floor for it.
+  engine's fan-out does (hub.py) — the floor for it;
+- ``engine``: the engine's own ``Hub.broadcast`` (fan-out threads, the idle check, the wire per
+  codec, the delivery allowances noted for every player) over the *same* sockets and readers,
+  each socket a ``Conn`` on its transport as ``web/wsconn.py`` makes it. Against ``threads2``
+  this is what the engine's code costs per socket, with the load generator's WebSocket
+  parsing and everything else the full benchmark runs left out.
 
 Each variant writes six rounds, 1.5 s apart; the result is the median µs per socket. Only
 127.0.0.1, bounded in time, every process stopped.
@@ -27,6 +32,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,7 +40,7 @@ from loadtest.swarm import raise_nofile, source_ip
 
 FRAME = b"\x81\x7e\x01\x2c" + b"x" * 300  # one text frame with a 300-byte payload
 ROUNDS = 6
-VARIANTS = (("transport", "asyncio"), ("transport", "uvloop"), ("threads2", "uvloop"))
+VARIANTS = (("transport", "asyncio"), ("transport", "uvloop"), ("threads2", "uvloop"), ("engine", "uvloop"))
 
 
 def _reader(port: int, start: int, n: int, ready: Any) -> None:
@@ -59,6 +65,47 @@ def _write_part(fds: list[int]) -> None:
     write = os.write
     for fd in fds:
         write(fd, FRAME)
+
+
+def _engine_fanout(transports: list[asyncio.Transport]) -> Callable[[int], Awaitable[None]]:
+    """One round of the engine's broadcast (a question frame, its allowances) over these transports."""
+    from quiz_engine.delivery import Delivery
+    from quiz_engine.hub import Conn, Hub, Role
+    from quiz_engine.protocol.codec import JSON, Prepared
+
+    class TransportConn(Conn):
+        __slots__ = ("transport",)
+
+        def __init__(self, transport: asyncio.Transport) -> None:
+            super().__init__(Role.VIEWER, JSON, "127.0.0.1", fd=transport.get_extra_info("socket").fileno())
+            self.transport = transport
+
+        def writable(self) -> bool:
+            return not self.transport.is_closing()
+
+        def buffered(self) -> int:
+            return self.transport.get_write_buffer_size()
+
+        def idle(self) -> bool:  # as WebSocketConnection.idle
+            return self.fd >= 0 and not self.closed and not self.transport.get_write_buffer_size()
+
+        def write_rest(self, data: bytes) -> None:
+            self.transport.write(data)
+
+    hub = Hub(fanout_threads=2)
+    for i, t in enumerate(transports):
+        conn = TransportConn(t)
+        conn.player = f"p{i}"
+        hub.add(conn)
+    frame = {"type": "question", "text": "x" * 270}  # framed: 293 bytes, about FRAME's size
+
+    async def one(r: int) -> None:
+        delivery = Delivery(("floor", r, 0), 10**9)
+        delivery.begin(time.monotonic_ns() // 1000, 0)
+        await hub.broadcast((Role.VIEWER,), Prepared(frame), delivery.on_written)
+        assert len(delivery.allowance) == len(transports)
+
+    return one
 
 
 async def _measure(n: int, mode: str) -> float:
@@ -87,10 +134,13 @@ async def _measure(n: int, mode: str) -> float:
         await asyncio.sleep(1.0)
         fds = [t.get_extra_info("socket").fileno() for t in transports]
         pool = ThreadPoolExecutor(1)
+        engine = _engine_fanout(transports) if mode == "engine" else None
         per_conn = []
-        for _ in range(ROUNDS):
+        for r in range(ROUNDS):
             t0 = time.perf_counter()
-            if mode == "transport":
+            if engine is not None:
+                await engine(r)
+            elif mode == "transport":
                 for t in transports:
                     t.write(FRAME)
             else:

@@ -248,7 +248,13 @@ def write_report(results: Path, doc: Path) -> None:
             "| bare loop | µs per socket |",
             "|---|---|",
             *[f"| {k.replace('transport/', '`transport.write`, ').replace('threads2/', '`os.write` from 2 threads, ')}"
-              f" | {val} |" for k, val in us.items()],
+              f" | {val} |" for k, val in us.items() if not k.startswith("engine/")],
+            "",
+            *([f"The engine's own `Hub.broadcast` over the same sockets and readers (fan-out threads, idle "
+               f"check, allowances noted): **{us['engine/uvloop']} µs per socket**, "
+               f"{us['engine/uvloop'] / us['threads2/uvloop']:.2f}× the two-thread floor — the engine's code "
+               "alone, without the load generator's WebSocket parsing."]
+              if "engine/uvloop" in us and us.get("threads2/uvloop") else []),
             "",
         ]
     variants = sorted({r.get("variant", "") for r in runs})

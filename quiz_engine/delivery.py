@@ -15,6 +15,7 @@ fed by the fan-out's write callback, never by a snapshot or a join.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import islice
 from typing import Protocol
 
@@ -54,14 +55,24 @@ class Delivery:
             self.start_us = start_us
             self.lead_us = start_est_us - self.key[2] * 1000
 
-    def on_write(self, conn: Joined, t_us: int) -> None:
-        """The hub wrote the question to ``conn`` at ``t_us``: its allowance if it was joined
-        before the fan-out began (and has none yet)."""
-        player = conn.player
-        if player is None or conn.joined_us > self.start_us or self.start_us < 0 or player in self.allowance:
+    def on_written(self, conns: Sequence[Joined], times_ns: Sequence[int]) -> None:
+        """The hub wrote the question to ``conns[i]`` at ``times_ns[i]`` (monotonic ns, 0: not
+        written): an allowance for each player joined before the fan-out began (and with none
+        yet). One tight loop per fan-out step: this runs for every socket of a broadcast."""
+        start, cap = self.start_us, self.cap_us
+        if start < 0:
             return
-        allowance = t_us - self.start_us
-        self.allowance[player] = allowance if allowance < self.cap_us else self.cap_us
+        noted = self.allowance
+        keep = noted.setdefault
+        for conn, t in zip(conns, times_ns, strict=True):
+            player = conn.player
+            if player is None or not t or conn.joined_us > start:
+                continue
+            allowance = t // 1000 - start
+            if allowance > cap:
+                allowance = cap
+            if keep(player, allowance) > allowance:  # a player with two sockets: the earlier write
+                noted[player] = allowance
 
     def take_pending(self) -> list[tuple[str, int]]:
         """The allowances noted since the last call, for Redis."""

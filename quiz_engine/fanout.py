@@ -7,13 +7,20 @@ nothing queued to ``threads`` threads (the loop's own and helpers) that ``os.wri
 bytes to the file descriptors: the GIL is released in the system call, so the kernel work
 runs on several cores (≈ 13 µs per socket with two threads there).
 
-What makes it safe, and what :meth:`FanoutWriter.write` asserts or guarantees:
+A broadcast (:meth:`FanoutWriter.broadcast`) does each socket's whole share in the writing
+thread: whether it is idle, the write, and the time of the write. The Python of one thread
+then runs while the other is inside its system call, instead of a serial pass on the loop
+thread before the writes; the delivery allowances are noted afterwards, one tight loop per
+step (``Delivery.on_written``).
+
+What makes it safe, and what the writer asserts or guarantees:
 
 - it runs on the event loop's thread, which does nothing else until every helper is done,
-  so no transport is touched by the loop meanwhile;
-- each socket appears once (asserted), and only sockets with an empty transport buffer are
-  written directly, so bytes cannot overtake queued ones: the caller checks each socket in
-  the same loop turn (``Conn.idle``), this spot-checks it;
+  so no transport is touched by the loop meanwhile: the helpers only *read* transport state
+  (``Conn.idle``: open, nothing queued) and write to the descriptor;
+- each socket appears once and no two share a descriptor (asserted), and only sockets with
+  an empty transport buffer are written directly, so bytes cannot overtake queued ones; the
+  others are handed back to the loop, which queues the frame behind their bytes;
 - the descriptors are plain TCP sockets (no TLS: the caller decides from public
   ``get_extra_info``), and ``SIGPIPE`` is ignored (Python's default), so a dead peer is an
   ``EPIPE`` error, not a signal;
@@ -26,17 +33,19 @@ What makes it safe, and what :meth:`FanoutWriter.write` asserts or guarantees:
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
-from quiz_engine.clock import mono_us
+log = logging.getLogger("quiz_engine.fanout")
 
 THREADED_MIN = 64  # fewer sockets than this: not worth waking a helper thread
-BLOCK = 32  # indexes a thread claims at a time
+BLOCK = 16  # indexes a thread claims at a time (small: the last block is the others' wait)
 
 
 class Writable(Protocol):
@@ -47,6 +56,15 @@ class Writable(Protocol):
     def buffered(self) -> int: ...
 
     def write_rest(self, data: bytes) -> None: ...
+
+
+class Receiver(Writable, Protocol):
+    """What a broadcast needs besides: whether the socket is idle, and its codec's name."""
+
+    @property
+    def codec(self) -> Any: ...
+
+    def idle(self) -> bool: ...
 
 
 class _Claims:
@@ -66,9 +84,9 @@ class _Claims:
         return range(start, self.next)
 
 
-def _write_fds(fds: Sequence[int], datas: Sequence[bytes], sent: list[int], times: list[int], claims: _Claims,
+def _write_fds(fds: Sequence[int], datas: Sequence[bytes], sent: list[int], claims: _Claims,
                short: list[int]) -> None:
-    write, clock = os.write, mono_us
+    write = os.write
     while block := claims.take():
         for i in block:
             data = datas[i]
@@ -76,14 +94,38 @@ def _write_fds(fds: Sequence[int], datas: Sequence[bytes], sent: list[int], time
                 n = write(fds[i], data)
             except BaseException:  # noqa: BLE001 - EAGAIN, EPIPE, a closed fd...: transport.write decides
                 n = -1
-            times[i] = clock()
             if n != len(data):
                 sent[i] = n
                 short.append(i)  # list.append is atomic: the few sockets the transport must finish
 
 
+def _broadcast_part(socks: Sequence[Receiver], wires: dict[str, bytes], claims: _Claims,
+                    short: list[tuple[int, int]], skipped: list[int], times: list[int]) -> None:
+    """One thread's share of a broadcast: each socket's check and write in the same pass (one
+    thread's Python runs while the other is in its system call), and when it was written."""
+    write, mono = os.write, time.monotonic_ns
+    while block := claims.take():
+        for i in block:
+            sock = socks[i]
+            try:
+                if not sock.idle():
+                    skipped.append(i)  # bytes queued (or closing): the loop queues it behind them
+                    continue
+                data = wires[sock.codec.name]
+            except Exception:  # noqa: BLE001 - that socket only: the loop's own path decides
+                skipped.append(i)
+                continue
+            try:
+                n = write(sock.fd, data)
+            except BaseException:  # noqa: BLE001 - EAGAIN, EPIPE, a closed fd...: transport.write decides
+                n = -1
+            times[i] = mono()
+            if n != len(data):
+                short.append((i, n))
+
+
 class FanoutWriter:
-    """Owned by the hub; ``write`` is called from the event loop's thread only."""
+    """Owned by the hub; ``write`` and ``broadcast`` are called from the event loop's thread only."""
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = max(1, threads)
@@ -92,34 +134,60 @@ class FanoutWriter:
         if hasattr(signal, "SIGPIPE"):
             assert signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN, "SIGPIPE must be ignored for direct writes"
 
-    def write(self, socks: Sequence[Writable], datas: Sequence[bytes]) -> list[int]:
-        """Write ``datas[i]`` to idle socket ``socks[i]``; what could not be written directly goes
-        through the transport. Returns when each write happened (mono µs)."""
-        n = len(socks)
-        if not n:
-            return []
+    def _run(self, n: int, part: Callable[..., None], *args: Any) -> None:
+        """``part(*args)`` on this thread and the helpers, returning when every one is done."""
         me = threading.get_ident()
         if self._owner is None:
             self._owner = me
         assert me == self._owner, "the fan-out writer is used from one thread (the event loop's)"
+        pool = self._pool if n >= THREADED_MIN else None
+        helpers = [pool.submit(part, *args) for _ in range(self.threads - 1)] if pool is not None else []
+        try:
+            part(*args)
+        finally:
+            for helper in helpers:
+                helper.result()  # blocks the loop: it must not touch these sockets until all are done
+
+    def write(self, socks: Sequence[Writable], datas: Sequence[bytes]) -> None:
+        """Write ``datas[i]`` to idle socket ``socks[i]`` (the acks of a batch); what could not be
+        written directly goes through the transport."""
+        n = len(socks)
+        if not n:
+            return
         fds = [s.fd for s in socks]
         assert min(fds) >= 0 and len(set(fds)) == n, "each socket once, each a plain descriptor"
         assert not socks[0].buffered() and not socks[-1].buffered(), "only sockets with nothing queued"
-        sent, times, short = [0] * n, [0] * n, list[int]()
-        claims = _Claims(n)
-        pool = self._pool if n >= THREADED_MIN else None
-        helpers = [pool.submit(_write_fds, fds, datas, sent, times, claims, short)
-                   for _ in range(self.threads - 1)] if pool is not None else []
-        _write_fds(fds, datas, sent, times, claims, short)
-        for helper in helpers:
-            helper.result()  # blocks the loop: it must not touch these sockets until all are done
+        sent, short = [0] * n, list[int]()
+        self._run(n, _write_fds, fds, datas, sent, _Claims(n), short)
         for i in short:  # the rest (or all) through the transport: it buffers or fails
-            try:
-                socks[i].write_rest(datas[i][max(sent[i], 0):])
-            except Exception:  # noqa: BLE001 - that socket only; its connection_lost follows
-                continue
-        return times
+            _finish(socks[i], datas[i], sent[i])
+
+    def broadcast(self, socks: Sequence[Receiver], wires: dict[str, bytes], times: list[int]) -> list[int]:
+        """One frame (``wires``: its bytes per codec name) to each socket that is idle, noting in
+        ``times[i]`` when (monotonic ns). Returns the indexes of the sockets that were not idle:
+        the caller queues the frame on them through the transport."""
+        n = len(socks)
+        if not n:
+            return []
+        fds = [s.fd for s in socks if s.fd >= 0]
+        assert len(set(fds)) == len(fds) and len(set(map(id, socks))) == n, "each socket once, each its own fd"
+        assert len(times) == n
+        short: list[tuple[int, int]] = []
+        skipped: list[int] = []
+        self._run(n, _broadcast_part, socks, wires, _Claims(n), short, skipped, times)
+        for i, sent in short:
+            sock = socks[i]
+            _finish(sock, wires[sock.codec.name], sent)
+        return skipped
 
     def shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False)
+
+
+def _finish(sock: Writable, data: bytes, sent: int) -> None:
+    """What a direct write left (or all of it, after an error) through the transport."""
+    try:
+        sock.write_rest(data[max(sent, 0):])
+    except Exception:
+        log.debug("transport write after a short direct write failed", exc_info=True)

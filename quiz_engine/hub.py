@@ -17,14 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import StrEnum
 from typing import Any
 
 from quiz_engine import metrics
 from quiz_engine.clock import mono_us
 from quiz_engine.fanout import FanoutWriter
-from quiz_engine.protocol.codec import Codec, Prepared, ws_frame
+from quiz_engine.protocol.codec import CODECS, Codec, Prepared, ws_frame
 from quiz_engine.protocol.codes import CLOSE_SLOW_CONSUMER
 
 log = logging.getLogger("quiz_engine.hub")
@@ -32,6 +33,7 @@ log = logging.getLogger("quiz_engine.hub")
 DEFAULT_MAX_BUFFER = 256 * 1024
 FANOUT_SLICE_US = 50_000  # write for this long, then yield to the event loop (pings, answers, timers)
 FANOUT_STEP = 500  # sockets per threaded write between clock checks
+OnWritten = Callable[[Sequence["Conn"], Sequence[int]], None]  # (sockets, when each was written: mono ns)
 
 
 class Role(StrEnum):
@@ -192,15 +194,16 @@ class Hub:
         self,
         roles: Iterable[Role],
         prepared: Prepared,
-        on_write: Callable[[Conn, int], None] | None = None,
+        on_written: OnWritten | None = None,
     ) -> int:
         """Write one prepared frame to every local socket of ``roles``.
 
-        ``on_write(conn, mono_us)`` runs right after each write (the question's send time
-        for that socket). Yields to the loop after each FANOUT_SLICE_US of writing, so
-        a large fan-out never holds the loop for much longer than that: pings, answers
-        and timers get their turn (the issue's bound: no pause over 100 ms while a
-        question is open).
+        ``on_written(conns, times_ns)`` runs after each step of the broadcast, before the loop
+        gets its turn: when each socket of the step was written (monotonic ns; 0: not written,
+        the socket is gone), the question's send time for that socket. Yields to the loop
+        after each FANOUT_SLICE_US of writing, so a large fan-out never holds the loop for
+        much longer than that: pings, answers and timers get their turn (the issue's bound: no
+        pause over 100 ms while a question is open).
         """
         start = slice_start = mono_us()
         written = 0
@@ -208,7 +211,7 @@ class Hub:
         for role in roles:
             targets = list(self.conns[role])
             for i in range(0, len(targets), FANOUT_STEP):
-                written += self._write_chunk(targets[i : i + FANOUT_STEP], prepared, on_write)
+                written += self._write_chunk(targets[i : i + FANOUT_STEP], prepared, on_written)
                 if i + FANOUT_STEP < len(targets) and mono_us() - slice_start >= FANOUT_SLICE_US:
                     await asyncio.sleep(0)
                     slice_start = mono_us()
@@ -220,27 +223,20 @@ class Hub:
             metrics.FANOUT_PER_CONN.labels(label).set(self.last_fanout_us / written)
         return written
 
-    def _write_chunk(
-        self, chunk: list[Conn], prepared: Prepared, on_write: Callable[[Conn, int], None] | None
-    ) -> int:
-        """One step of a broadcast: idle sockets written directly (over the fan-out threads when
-        the step is large enough), the others through ``push``."""
-        direct: list[Conn] = []
-        datas: list[bytes] = []
-        written = 0
-        for conn in chunk:
-            if conn.idle():
-                direct.append(conn)
-                datas.append(prepared.wire(conn.codec))
-            elif conn.push(prepared):
-                written += 1
-                if on_write is not None:
-                    on_write(conn, mono_us())
-        times = self.writer.write(direct, datas)
-        if on_write is not None:
-            for conn, t in zip(direct, times, strict=True):
-                on_write(conn, t)
-        return written + len(direct)
+    def _write_chunk(self, chunk: list[Conn], prepared: Prepared, on_written: OnWritten | None) -> int:
+        """One step of a broadcast: the idle sockets written directly by the fan-out threads, the
+        others queued through ``push``; then ``on_written`` once for the step."""
+        wires = {codec.name: prepared.wire(codec) for codec in CODECS}
+        times = [0] * len(chunk)
+        written = len(chunk)
+        for i in self.writer.broadcast(chunk, wires, times):
+            if chunk[i].push(prepared):
+                times[i] = time.monotonic_ns()
+            else:
+                written -= 1
+        if on_written is not None:
+            on_written(chunk, times)
+        return written
 
     @contextlib.contextmanager
     def batched(self) -> Iterator[None]:

@@ -156,12 +156,14 @@ class FakeHub:
         self.t = 0
 
     async def broadcast(self, roles: tuple[Role, ...], prepared: Prepared,
-                        on_write: Callable[[Any, int], None] | None = None) -> int:
+                        on_written: Callable[[Any, Any], None] | None = None) -> int:
         self.sent.append(prepared.frame)
-        for conn in self.conns:
+        times = []
+        for _ in self.conns:
             self.t += self.step_us
-            if on_write is not None:
-                on_write(conn, self.t)
+            times.append(self.t * 1000)
+        if on_written is not None:
+            on_written(self.conns, times)
         return len(self.conns)
 
 
@@ -199,6 +201,20 @@ async def test_scheduler_sends_at_the_due_time_and_records_the_allowances() -> N
     assert delivery.record("p2") == f"{T0 + 3000}|0|250|{-3000 * 1000}"
 
 
+def test_a_player_with_two_sockets_gets_the_earlier_write_and_late_joiners_none() -> None:
+    """The fan-out threads write a player's two sockets in either order; the allowance is the
+    earlier write's (never the later one's), and a socket joined after the start gets none."""
+    delivery = Delivery(("bank/ep1", 0, T0), cap_us=5_000)
+    delivery.begin(1_000, T0 * 1000)
+    a, b, late = Joined("p1"), Joined("p1"), Joined("p2", joined_us=1_001)
+    delivery.on_written([a, late], [4_000_000, 2_000_000])  # a written at 4,000 µs (3,000 after the start)
+    delivery.on_written([b, Joined(None)], [1_500_000, 1_200_000])  # p1's other socket, written earlier
+    assert delivery.allowance == {"p1": 500}
+    delivery.on_written([Joined("p3")], [0])  # not written (the socket went away): no allowance
+    delivery.on_written([Joined("p4")], [60_000_000])  # capped
+    assert delivery.allowance == {"p1": 500, "p4": 5_000}
+
+
 # --- the answer desk ---------------------------------------------------------------------------------
 
 
@@ -216,7 +232,7 @@ def test_answer_desk_carries_the_timing_and_maps_every_outcome() -> None:
     ingest, refused = FakeIngest(), []
     delivery = Delivery(("bank/ep1", 0, T0), cap_us=1000)
     delivery.begin(50, T0 * 1000 + 50)
-    delivery.on_write(Joined("p1"), 80)
+    delivery.on_written([Joined("p1")], [80_000])
     episode = {"id": ""}
     desk = AnswerDesk(ingest, FakeClock(), lambda: episode["id"], lambda: delivery, lambda: refused.append(1))
     acks: list[dict[str, Any]] = []
@@ -321,9 +337,12 @@ async def test_broadcast_reaches_every_socket_and_a_broken_one_stops_nothing(thr
     os.close(broken.fd)  # its descriptor is gone: the direct write fails for this socket only
     broken.sock.detach()
     times: dict[int, int] = {}
-    n = await hub.broadcast((Role.VIEWER,), Prepared({"type": "lobby", "seq": 1}),
-                            lambda conn, t: times.__setitem__(id(conn), t))
-    assert n == 200 and len(times) == 200
+
+    def noted(step: Any, at: Any) -> None:
+        times.update((id(conn), t) for conn, t in zip(step, at, strict=True))
+
+    n = await hub.broadcast((Role.VIEWER,), Prepared({"type": "lobby", "seq": 1}), noted)
+    assert n == 200 and len(times) == 200 and all(times.values())
     wire = Prepared({"type": "lobby", "seq": 1}).wire(JSON)
     for c in conns:
         if c is broken:

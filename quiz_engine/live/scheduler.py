@@ -24,7 +24,7 @@ from quiz_engine import metrics
 from quiz_engine.clock import mono_us
 from quiz_engine.delivery import Delivery
 from quiz_engine.errors import RedisUnavailable
-from quiz_engine.hub import Conn, Role
+from quiz_engine.hub import OnWritten, Role
 from quiz_engine.protocol.codec import Prepared
 
 log = logging.getLogger("quiz_engine.runner")
@@ -42,7 +42,7 @@ class Clock(Protocol):
 
 class Broadcaster(Protocol):
     async def broadcast(self, roles: tuple[Role, ...], prepared: Prepared,
-                        on_write: Callable[[Conn, int], None] | None = None) -> int: ...
+                        on_written: OnWritten | None = None) -> int: ...
 
 
 class DeliveryStore(Protocol):
@@ -150,13 +150,13 @@ class ViewerScheduler:
         if "now" in item.frame:  # the frame leaves now, maybe seconds after it was made
             item.frame["now"] = self.clock.now_ms()
         delivery = item.delivery
-        on_write = None
+        on_written = None
         if delivery is not None:
             start = self.mono()
             delivery.begin(start, self.clock.est_us(start))
             metrics.RELEASE_LAG.observe(max(0, delivery.lead_us) / 1e6)
-            on_write = delivery.on_write
-        await self.hub.broadcast((Role.VIEWER,), Prepared(item.frame), on_write)
+            on_written = delivery.on_written
+        await self.hub.broadcast((Role.VIEWER,), Prepared(item.frame), on_written)
         if delivery is not None:
             entries = delivery.take_pending()
             if entries:  # the fan-out's last step: the allowances to Redis, without holding up the queue
