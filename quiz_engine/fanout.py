@@ -7,20 +7,16 @@ nothing queued to ``threads`` threads (the loop's own and helpers) that ``os.wri
 bytes to the file descriptors: the GIL is released in the system call, so the kernel work
 runs on several cores (≈ 13 µs per socket with two threads there).
 
-A broadcast (:meth:`FanoutWriter.broadcast`) does each socket's whole share in the writing
-thread: whether it is idle, the write, and the time of the write. The Python of one thread
-then runs while the other is inside its system call, instead of a serial pass on the loop
-thread before the writes; the delivery allowances are noted afterwards, one tight loop per
-step (``Delivery.on_written``).
+The time of each write is noted by the thread that made it; the hub hands the times of a
+step to its callback at once (``Delivery.on_written``: one tight loop, not a call per socket).
 
 What makes it safe, and what the writer asserts or guarantees:
 
 - it runs on the event loop's thread, which does nothing else until every helper is done,
-  so no transport is touched by the loop meanwhile: the helpers only *read* transport state
-  (``Conn.idle``: open, nothing queued) and write to the descriptor;
-- each socket appears once and no two share a descriptor (asserted), and only sockets with
-  an empty transport buffer are written directly, so bytes cannot overtake queued ones; the
-  others are handed back to the loop, which queues the frame behind their bytes;
+  so no transport is touched by the loop meanwhile;
+- each socket appears once (asserted), and only sockets with an empty transport buffer are
+  written directly, so bytes cannot overtake queued ones: the caller checks each socket in
+  the same loop turn (``Conn.idle``), this spot-checks it;
 - the descriptors are plain TCP sockets (no TLS: the caller decides from public
   ``get_extra_info``), and ``SIGPIPE`` is ignored (Python's default), so a dead peer is an
   ``EPIPE`` error, not a signal;
@@ -45,7 +41,7 @@ from typing import Any, Protocol
 log = logging.getLogger("quiz_engine.fanout")
 
 THREADED_MIN = 64  # fewer sockets than this: not worth waking a helper thread
-BLOCK = 16  # indexes a thread claims at a time (small: the last block is the others' wait)
+BLOCK = 32  # indexes a thread claims at a time
 
 
 class Writable(Protocol):
@@ -56,15 +52,6 @@ class Writable(Protocol):
     def buffered(self) -> int: ...
 
     def write_rest(self, data: bytes) -> None: ...
-
-
-class Receiver(Writable, Protocol):
-    """What a broadcast needs besides: whether the socket is idle, and its codec's name."""
-
-    @property
-    def codec(self) -> Any: ...
-
-    def idle(self) -> bool: ...
 
 
 class _Claims:
@@ -84,9 +71,9 @@ class _Claims:
         return range(start, self.next)
 
 
-def _write_fds(fds: Sequence[int], datas: Sequence[bytes], sent: list[int], claims: _Claims,
+def _write_fds(fds: Sequence[int], datas: Sequence[bytes], sent: list[int], times: list[int], claims: _Claims,
                short: list[int]) -> None:
-    write = os.write
+    write, mono = os.write, time.monotonic_ns
     while block := claims.take():
         for i in block:
             data = datas[i]
@@ -94,38 +81,14 @@ def _write_fds(fds: Sequence[int], datas: Sequence[bytes], sent: list[int], clai
                 n = write(fds[i], data)
             except BaseException:  # noqa: BLE001 - EAGAIN, EPIPE, a closed fd...: transport.write decides
                 n = -1
+            times[i] = mono()
             if n != len(data):
                 sent[i] = n
                 short.append(i)  # list.append is atomic: the few sockets the transport must finish
 
 
-def _broadcast_part(socks: Sequence[Receiver], wires: dict[str, bytes], claims: _Claims,
-                    short: list[tuple[int, int]], skipped: list[int], times: list[int]) -> None:
-    """One thread's share of a broadcast: each socket's check and write in the same pass (one
-    thread's Python runs while the other is in its system call), and when it was written."""
-    write, mono = os.write, time.monotonic_ns
-    while block := claims.take():
-        for i in block:
-            sock = socks[i]
-            try:
-                if not sock.idle():
-                    skipped.append(i)  # bytes queued (or closing): the loop queues it behind them
-                    continue
-                data = wires[sock.codec.name]
-            except Exception:  # noqa: BLE001 - that socket only: the loop's own path decides
-                skipped.append(i)
-                continue
-            try:
-                n = write(sock.fd, data)
-            except BaseException:  # noqa: BLE001 - EAGAIN, EPIPE, a closed fd...: transport.write decides
-                n = -1
-            times[i] = mono()
-            if n != len(data):
-                short.append((i, n))
-
-
 class FanoutWriter:
-    """Owned by the hub; ``write`` and ``broadcast`` are called from the event loop's thread only."""
+    """Owned by the hub; ``write`` is called from the event loop's thread only."""
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = max(1, threads)
@@ -148,37 +111,20 @@ class FanoutWriter:
             for helper in helpers:
                 helper.result()  # blocks the loop: it must not touch these sockets until all are done
 
-    def write(self, socks: Sequence[Writable], datas: Sequence[bytes]) -> None:
-        """Write ``datas[i]`` to idle socket ``socks[i]`` (the acks of a batch); what could not be
-        written directly goes through the transport."""
-        n = len(socks)
-        if not n:
-            return
-        fds = [s.fd for s in socks]
-        assert min(fds) >= 0 and len(set(fds)) == n, "each socket once, each a plain descriptor"
-        assert not socks[0].buffered() and not socks[-1].buffered(), "only sockets with nothing queued"
-        sent, short = [0] * n, list[int]()
-        self._run(n, _write_fds, fds, datas, sent, _Claims(n), short)
-        for i in short:  # the rest (or all) through the transport: it buffers or fails
-            _finish(socks[i], datas[i], sent[i])
-
-    def broadcast(self, socks: Sequence[Receiver], wires: dict[str, bytes], times: list[int]) -> list[int]:
-        """One frame (``wires``: its bytes per codec name) to each socket that is idle, noting in
-        ``times[i]`` when (monotonic ns). Returns the indexes of the sockets that were not idle:
-        the caller queues the frame on them through the transport."""
+    def write(self, socks: Sequence[Writable], datas: Sequence[bytes]) -> list[int]:
+        """Write ``datas[i]`` to idle socket ``socks[i]``; what could not be written directly goes
+        through the transport. Returns when each write happened (monotonic ns)."""
         n = len(socks)
         if not n:
             return []
-        fds = [s.fd for s in socks if s.fd >= 0]
-        assert len(set(fds)) == len(fds) and len(set(map(id, socks))) == n, "each socket once, each its own fd"
-        assert len(times) == n
-        short: list[tuple[int, int]] = []
-        skipped: list[int] = []
-        self._run(n, _broadcast_part, socks, wires, _Claims(n), short, skipped, times)
-        for i, sent in short:
-            sock = socks[i]
-            _finish(sock, wires[sock.codec.name], sent)
-        return skipped
+        fds = [s.fd for s in socks]
+        assert min(fds) >= 0 and len(set(fds)) == n, "each socket once, each a plain descriptor"
+        assert not socks[0].buffered() and not socks[-1].buffered(), "only sockets with nothing queued"
+        sent, times, short = [0] * n, [0] * n, list[int]()
+        self._run(n, _write_fds, fds, datas, sent, times, _Claims(n), short)
+        for i in short:  # the rest (or all) through the transport: it buffers or fails
+            _finish(socks[i], datas[i], sent[i])
+        return times
 
     def shutdown(self) -> None:
         if self._pool is not None:

@@ -25,7 +25,7 @@ from typing import Any
 from quiz_engine import metrics
 from quiz_engine.clock import mono_us
 from quiz_engine.fanout import FanoutWriter
-from quiz_engine.protocol.codec import CODECS, Codec, Prepared, ws_frame
+from quiz_engine.protocol.codec import Codec, Prepared, ws_frame
 from quiz_engine.protocol.codes import CLOSE_SLOW_CONSUMER
 
 log = logging.getLogger("quiz_engine.hub")
@@ -199,8 +199,8 @@ class Hub:
         """Write one prepared frame to every local socket of ``roles``.
 
         ``on_written(conns, times_ns)`` runs after each step of the broadcast, before the loop
-        gets its turn: when each socket of the step was written (monotonic ns; 0: not written,
-        the socket is gone), the question's send time for that socket. Yields to the loop
+        gets its turn: when each socket of the step was written (monotonic ns), the question's
+        send time for that socket. Yields to the loop
         after each FANOUT_SLICE_US of writing, so a large fan-out never holds the loop for
         much longer than that: pings, answers and timers get their turn (the issue's bound: no
         pause over 100 ms while a question is open).
@@ -224,19 +224,25 @@ class Hub:
         return written
 
     def _write_chunk(self, chunk: list[Conn], prepared: Prepared, on_written: OnWritten | None) -> int:
-        """One step of a broadcast: the idle sockets written directly by the fan-out threads, the
-        others queued through ``push``; then ``on_written`` once for the step."""
-        wires = {codec.name: prepared.wire(codec) for codec in CODECS}
-        times = [0] * len(chunk)
-        written = len(chunk)
-        for i in self.writer.broadcast(chunk, wires, times):
-            if chunk[i].push(prepared):
-                times[i] = time.monotonic_ns()
-            else:
-                written -= 1
+        """One step of a broadcast: idle sockets written directly (over the fan-out threads when
+        the step is large enough), the others through ``push``; then ``on_written`` once."""
+        direct: list[Conn] = []
+        datas: list[bytes] = []
+        pushed: list[Conn] = []
+        pushed_at: list[int] = []
+        for conn in chunk:
+            if conn.idle():
+                direct.append(conn)
+                datas.append(prepared.wire(conn.codec))
+            elif conn.push(prepared):
+                pushed.append(conn)
+                pushed_at.append(time.monotonic_ns())
+        times = self.writer.write(direct, datas)
         if on_written is not None:
-            on_written(chunk, times)
-        return written
+            on_written(direct, times)
+            if pushed:
+                on_written(pushed, pushed_at)
+        return len(direct) + len(pushed)
 
     @contextlib.contextmanager
     def batched(self) -> Iterator[None]:
