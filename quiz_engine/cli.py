@@ -320,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         add_bank_commands(sub)
     add_report_commands(sub, common_redis, _async)
+    from quiz_engine.contest.cli import add_contest_commands
+
+    add_contest_commands(sub)
     return parser
 
 

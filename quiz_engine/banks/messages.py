@@ -213,14 +213,16 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
 
 
 class Messages:
-    """The catalogue in one language: ``T("key", **params)`` is the formatted text."""
+    """A catalogue in one language: ``T("key", **params)`` is the formatted text (the banks' by
+    default; the online contest's files have their own, :mod:`quiz_engine.contest.messages`)."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, catalogue: dict[str, tuple[str, str]] | None = None) -> None:
         self.lang = lang if lang in LANGS else "en"
         self._column = LANGS.index(self.lang)
+        self._catalogue = CATALOGUE if catalogue is None else catalogue
 
     def __call__(self, msg: str, /, **params: Any) -> str:
-        return CATALOGUE[msg][self._column].format(**params)
+        return self._catalogue[msg][self._column].format(**params)
 
     def count(self, noun: str, n: int) -> str:
         """``3 questions`` / ``3 câu hỏi``; ``noun`` names a ``count_<noun>_one/_other`` pair."""

@@ -462,6 +462,22 @@ def _read_book(path: Path, language: str, T: Messages) -> _Book:
     return _read_excel(path, language, T) if suffix in EXCEL_SUFFIXES else _read_csv(path, T)
 
 
+Book = _Book
+Sheet = _Sheet
+
+
+def read_book(path: str | Path, language: str = "vi") -> _Book:
+    """A workbook's (or CSV's) sheets as the spreadsheet shows them, with the same bounds and
+    refusals as a question sheet: for the other importers (the online contest's unit roster).
+    Raises :class:`SheetError` for a file that cannot be read at all."""
+    return _read_book(Path(path), language, messages(language))
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column (0 -> "A")."""
+    return _column_letter(index)
+
+
 # --- headers -------------------------------------------------------------------------------------
 
 
