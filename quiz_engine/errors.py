@@ -12,6 +12,8 @@ catch one type and still tell the cases apart:
 - :class:`AuthError` — a missing, wrong or forged token.
 - :class:`RateLimited` — too many wrong host tokens from one address (HTTP 429).
 - :class:`NotFound` — an episode, question or player id that does not exist.
+- :class:`EntryError` — an online contest's entry field refused (which field, why).
+- :class:`AttemptRefused` — an online contest attempt that cannot start (closed, limit, ...).
 """
 
 from __future__ import annotations
@@ -83,3 +85,19 @@ class RateLimited(AuthError):
 
 class NotFound(QuizError):
     """An id that does not exist."""
+
+
+class EntryError(QuizError):
+    """A field a contest participant typed is refused; ``field`` and ``reason`` are for the page."""
+
+    def __init__(self, field: str, reason: str, message: str) -> None:
+        self.field, self.reason = field, reason
+        super().__init__(message)
+
+
+class AttemptRefused(QuizError):
+    """A contest attempt cannot start: ``reason`` closed | limit | in_progress (with ``attempt``) | ..."""
+
+    def __init__(self, reason: str, message: str, attempt: str = "") -> None:
+        self.reason, self.attempt = reason, attempt
+        super().__init__(message)

@@ -136,9 +136,11 @@ def test_nothing_outside_the_store_reaches_the_redis_client() -> None:
 
 
 def test_every_script_is_registered_once_with_the_prelude(store: Store) -> None:
-    files = {p.stem for p in (ROOT / "quiz_engine" / "store" / "lua").glob("*.lua")} - {"prelude"}
-    assert set(scripts.NAMES) == files == set(store._scripts)
-    assert all(scripts.source(n).startswith(scripts.prelude()) for n in scripts.NAMES)
+    files = {p.stem for p in (ROOT / "quiz_engine" / "store" / "lua").glob("*.lua")} - {"prelude", "contest_lib"}
+    assert set(scripts.NAMES) | set(scripts.CONTEST_NAMES) == files
+    assert set(scripts.NAMES) == set(store._scripts)
+    assert set(scripts.CONTEST_NAMES) == set(store.contest("c")._scripts)
+    assert all(scripts.source(n).startswith(scripts.prelude()) for n in (*scripts.NAMES, *scripts.CONTEST_NAMES))
 
 
 # --- settings and shared values ------------------------------------------------------------------

@@ -19,7 +19,7 @@ same check.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ from quiz_engine.game.standings import CorrectAnswer, PlayerScore, Standing
 from quiz_engine.store import keys as K
 from quiz_engine.store import scripts
 from quiz_engine.store.connection import MAX_REDIS_CONNECTIONS, REDIS_DOWN, client_for, is_cluster, unavailable
+from quiz_engine.store.contest import ContestStore
 from quiz_engine.store.keys import EpisodeKeys
 from quiz_engine.store.records import (
     AnswerRecord,
@@ -107,6 +108,10 @@ class Store:
 
     async def _eval(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         return await self._run(self._scripts[name](keys=list(keys), args=list(args)))
+
+    def contest(self, contest: str, clock: Callable[[], int] | None = None) -> ContestStore:
+        """One online contest's records, on this store's client (``clock``: an injected ms clock)."""
+        return ContestStore(self._r, self._run, contest, clock)
 
     # --- health and time ---------------------------------------------------------------
     async def ping(self) -> bool:

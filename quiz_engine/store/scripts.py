@@ -21,6 +21,9 @@ NAMES = (
     "handover", "rerun", "reset", "seed_show", "set_once", "standings", "swap_episode", "void",
 )
 
+#: the online contest's scripts (store/contest.py): the prelude, then lua/contest_lib.lua, then each
+CONTEST_NAMES = ("contest_answer", "contest_enter", "contest_start", "contest_step")
+
 _NAME = re.compile(r"^[a-z_]+$")
 
 
@@ -57,4 +60,6 @@ def prelude() -> str:
 @functools.cache
 def source(name: str) -> str:
     """The full text Redis runs for script ``name``."""
+    if name in CONTEST_NAMES:
+        return f"{prelude()}\n{_text('contest_lib')}\n{_text(name)}"
     return f"{prelude()}\n{_text(name)}"
