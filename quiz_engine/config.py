@@ -193,6 +193,12 @@ class Settings:
     required_fields: tuple[str, ...] = setting(
         (), "join fields required besides the display name: full_name,unit,phone", env="QUIZ_REQUIRED_FIELDS",
         flag="--require", many=tuple, check=_profile_field, metavar="FIELDS")
+    contest: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None, "also run this online contest (a contest file, docs/contest.md) at /contest", env="QUIZ_CONTEST",
+        flag="--contest", parse=Path, metavar="FILE", shown_default="none")
+    roster: Path | None = setting(  # noqa: RUF009 - setting() returns a dataclasses.field
+        None, "the online contest's unit roster (.xlsx or .csv)", env="QUIZ_ROSTER", flag="--roster", parse=Path,
+        metavar="FILE", shown_default="none")
     one_prize_per_person: bool = setting(
         True, "one question prize per person per episode, for episodes loaded from now on (--no-one-prize: "
         "a player may win several)", flag="--one-prize")

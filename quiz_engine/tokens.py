@@ -64,3 +64,15 @@ def csrf_token(secret: str, session: str) -> str:
 def same(a: str, b: str) -> bool:
     """Constant-time comparison for secrets."""
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def contest_token(secret: str, contest: str, person: str) -> str:
+    """An online contest participant's token: ``<person>.<HMAC>``, bound to the contest."""
+    return f"{person}.{_mac(secret, 'contest:' + contest, person)}"
+
+
+def check_contest_token(secret: str, contest: str, token: str) -> str | None:
+    person, _, mac = token.partition(".")
+    if not person or not mac:
+        return None
+    return person if hmac.compare_digest(mac, _mac(secret, "contest:" + contest, person)) else None

@@ -45,6 +45,8 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "autoload": ("cchc-2026/tap-1", ("cchc-2026", "tap-1")),
     "demo": ("", True),
     "required_fields": ("full_name, unit", ("full_name", "unit")),
+    "contest": ("/c/online.contest.toml", Path("/c/online.contest.toml")),
+    "roster": ("/c/roster.xlsx", Path("/c/roster.xlsx")),
     "one_prize_per_person": ("", False),
     "workers": ("2", 2),
     "log_level": ("debug", "debug"),
@@ -99,6 +101,8 @@ def test_env_beats_default(name: str) -> None:
 OTHERS: dict[str, tuple[str, Any]] = {
     "redis_url": ("redis://127.0.0.1:6390/0", "redis://127.0.0.1:6390/0"),
     "data_dir": ("/elsewhere", Path("/elsewhere")),
+    "contest": ("/d/other.contest.toml", Path("/d/other.contest.toml")),
+    "roster": ("/d/roster.csv", Path("/d/roster.csv")),
     "host_token": ("another-long-secret", "another-long-secret"),
     "public_url": ("https://other.example", "https://other.example"),
     "stream_delay_s": ("3", 3.0),

@@ -21,13 +21,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from quiz_engine import metrics
 from quiz_engine.assets import overlay_dir
 from quiz_engine.config import Settings
+from quiz_engine.contest.desk import ContestDesk
 from quiz_engine.errors import RedisUnavailable
 from quiz_engine.hub import Hub
 from quiz_engine.library import BankLibrary
 from quiz_engine.protocol.codes import CLOSE_RESTART
 from quiz_engine.runner import Runner
 from quiz_engine.store.redis_store import Store
-from quiz_engine.web import host_api
+from quiz_engine.web import contest_api, host_api
 from quiz_engine.web.bodylimit import BodyLimit
 from quiz_engine.web.frontdoor import SOCKETS_KEY, Trusted
 from quiz_engine.web.security import CSP, HostCheck
@@ -160,7 +161,7 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
-def _banner(settings: Settings, runner: Runner) -> None:
+def _banner(settings: Settings, runner: Runner, contest: str | None = None) -> None:
     base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     lines = [
         f"quiz-engine node {runner.node} ready",
@@ -168,6 +169,8 @@ def _banner(settings: Settings, runner: Runner) -> None:
         f"  host:    {base}/host",
         f"  overlay: {base}/overlay?token={runner.overlay_token}   (OBS Browser Source, 1920x1080)",
     ]
+    if contest:
+        lines.append(f"  contest: {base}/contest   ({contest})")
     if not settings.host_token:
         lines.append(f"  host token: {runner.host_token}   (set QUIZ_HOST_TOKEN to choose one)")
     print("\n".join(lines), flush=True)
@@ -182,6 +185,7 @@ def app_from_env() -> Starlette:
 def create_app(settings: Settings, redis_url: str, library: BankLibrary | None = None) -> Starlette:
     """Build the app; Redis and the runner start in the lifespan."""
     library = library if library is not None else BankLibrary(settings.banks)
+    contest_files = contest_api.load_files(settings, library)  # a bad contest file stops the node here
 
     host_check = HostCheck(settings.allowed_hosts, settings.public_url)
 
@@ -197,9 +201,13 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
         runner = Runner(store, hub, settings, library)
         app.state.store, app.state.hub, app.state.runner = store, hub, runner
         await runner.start()
+        if contest_files is not None:
+            c = contest_files
+            desk = ContestDesk(c.contest, c.bank, c.roster, store.contest(c.contest.id), runner.secret)
+            app.state.contest = contest_api.ContestService(c, desk, runner.secret)
         sockets = SocketServer(runner, host_check, Trusted(settings.trusted_proxies), fast=settings.ws_impl != "parser")
         sockets.start()
-        _banner(settings, runner)
+        _banner(settings, runner, contest_files.contest.title if contest_files else None)
         try:
             yield {SOCKETS_KEY: sockets}  # the front door finds the socket layer here (lifespan state)
         finally:
@@ -220,6 +228,7 @@ def create_app(settings: Settings, redis_url: str, library: BankLibrary | None =
         Route("/qr.svg", qr_svg),
         Route("/readyz", readyz),
         *host_api.routes(),
+        *contest_api.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         Mount("/overlay-assets", StaticFiles(directory=overlay_dir(), check_dir=False), name="overlay-assets"),
     ]

@@ -1,0 +1,318 @@
+"""The online contest's HTTP API and pages (docs/contest.md, "API"): a second mode of the same
+server, on the same store, banks and security layers.
+
+Participants: ``/contest`` (the page), ``/api/contest/…`` (JSON; after entry every call carries
+``Authorization: Bearer <token>``). Every call that may write is a POST, so a link prefetcher
+never delivers a question. The organiser's overview sits behind the host token
+(``/api/host/contest/…``). What a refusal looks like: ``{"error": code, "reason": …,
+"message": …}`` with 400 (a field), 401 (no or a forged token), 403 (not yours), 404, 409
+(the attempt or round says no), 429 (too many), 503 (Redis down).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from quiz_engine.banks.model import Bank
+from quiz_engine.config import Settings
+from quiz_engine.contest.desk import ContestDesk, Question
+from quiz_engine.contest.draw import unpack
+from quiz_engine.contest.loader import load_contest
+from quiz_engine.contest.model import ZONE, Contest, Reveal
+from quiz_engine.contest.ranking import rank_round, unit_lines
+from quiz_engine.contest.roster import Roster, read_roster
+from quiz_engine.errors import AttemptRefused, AuthError, ConfigError, EntryError, ProtocolError, RedisUnavailable
+from quiz_engine.library import BankLibrary
+from quiz_engine.limits import PerIp
+from quiz_engine.store.contest import round_of
+from quiz_engine.tokens import check_contest_token, contest_token
+from quiz_engine.web.security import peer
+
+STATIC_DIR = Path(__file__).parent / "static"
+UNITS_SHOWN = 20
+PUBLIC_TOP = 50
+
+
+@dataclass
+class ContestFiles:
+    contest: Contest
+    bank: Bank
+    roster: Roster
+
+
+def load_files(settings: Settings, library: BankLibrary) -> ContestFiles | None:
+    """The contest and roster a node was started with (checked at start: a bad file stops the
+    node with every problem listed, before anyone can enter)."""
+    if settings.contest is None:
+        if settings.roster is not None:
+            raise ConfigError("--roster is the online contest's: give --contest too")
+        return None
+    if settings.roster is None:
+        raise ConfigError("--contest needs --roster: participants pick their unit from it")
+    contest = load_contest(settings.contest, library.bank)
+    return ContestFiles(contest, library.bank(contest.bank), read_roster(settings.roster, contest.language))
+
+
+class ContestService:
+    """What the routes use: the desk, the secret for tokens, and per-address limits."""
+
+    def __init__(self, files: ContestFiles, desk: ContestDesk, secret: str) -> None:
+        self.files, self.desk, self.secret = files, desk, secret
+        self.enter_limit = PerIp(rate=0.5, burst=20)  # entries per address: an office behind one NAT is fine
+        self.call_limit = PerIp(rate=10, burst=60)
+
+    @property
+    def contest(self) -> Contest:
+        return self.files.contest
+
+
+def _json(content: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> Response:
+    return _json({"error": code, "message": message, **extra}, status)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ProtocolError("bad_frame", "request body must be JSON") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_frame", "request body must be a JSON object")
+    return data
+
+
+def _whole(body: dict[str, Any], key: str, required: bool = True) -> int | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProtocolError("bad_field", f"'{key}' must be a whole number")
+    return value
+
+
+Handler = Callable[[Request, ContestService, dict[str, Any], str | None], Awaitable[Any]]
+
+
+def _route(handler: Handler, *, write: bool, person: bool) -> Callable[[Request], Awaitable[Response]]:
+    async def wrapped(request: Request) -> Response:
+        service: ContestService | None = getattr(request.app.state, "contest", None)
+        if service is None:
+            return _error(404, "not_found", "this server runs no online contest")
+        if not service.call_limit.take(peer(request)):
+            return _error(429, "rate_limited", "too many requests; wait a moment")
+        try:
+            who = _person(request, service) if person else None
+            body = await _body(request) if write else dict(request.query_params)
+            result = await handler(request, service, body, who)
+        except AuthError as exc:
+            return _error(401, "auth", str(exc))
+        except EntryError as exc:
+            return _error(400, "entry", str(exc), field=exc.field, reason=exc.reason)
+        except AttemptRefused as exc:
+            return _error(409, "refused", str(exc), reason=exc.reason, attempt=exc.attempt or None)
+        except ProtocolError as exc:
+            return _error(400, exc.code, str(exc))
+        except RedisUnavailable as exc:
+            return _error(503, "unavailable", str(exc))
+        return result if isinstance(result, Response) else _json(result)
+
+    return wrapped
+
+
+def _person(request: Request, service: ContestService) -> str:
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    person = check_contest_token(service.secret, service.contest.id, token) if token else None
+    if person is None:
+        raise AuthError("enter the contest first (no or a wrong participant token)")
+    return person
+
+
+def _mine(aid: str, person: str | None) -> None:
+    parts = aid.split(":")
+    if len(parts) != 3 or parts[1] != person:
+        raise AttemptRefused("not_yours", "this attempt is not yours")
+
+
+def _local(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, ZONE).isoformat()
+
+
+# --- participants ---------------------------------------------------------------------------------
+async def info(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
+    now = await s.desk.store.now_ms()
+    current = s.contest.round_at(dt.datetime.fromtimestamp(now / 1000, ZONE))
+    return {**s.contest.to_dict(), "now": now, "round": current.id if current else None,
+            "units": len(s.files.roster.units)}
+
+
+async def units(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
+    query = str(body.get("q", ""))[:80]
+    return {"units": [{**u.to_dict(), "label": u.label} for u in s.files.roster.search(query, UNITS_SHOWN)]}
+
+
+async def enter(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
+    if not s.enter_limit.take(peer(request)):
+        return _error(429, "rate_limited", "too many entries from this address; wait a minute")
+    fields = {k: v for k, v in body.items() if isinstance(k, str)}
+    person, entry, new = await s.desk.enter(fields)
+    unit = s.files.roster.unit(entry["unit"])
+    return {"token": contest_token(s.secret, s.contest.id, person), "person": person, "new": new,
+            "profile": {**entry, "unit_label": unit.label if unit else entry["unit"]}}
+
+
+async def me(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
+    assert who is not None
+    store, c = s.desk.store, s.contest
+    profile = await store.person(who)
+    if profile is None:
+        raise AuthError("unknown participant")
+    now = await store.now_ms()
+    current = c.round_at(dt.datetime.fromtimestamp(now / 1000, ZONE))
+    tries = await store.tries(current.id, who) if current else 0
+    mine = [f for r in c.rounds for f in await store.finished(r.id) if f.person == who] if c.rounds else []
+    return {"person": who, "profile": profile, "now": now, "round": current.id if current else None,
+            "tries": tries, "attempts_left": max(0, c.attempts_per_round - tries) if current else 0,
+            "open_attempt": await store.open_attempt(who),
+            "results": [{"attempt": f.attempt, "round": round_of(f.attempt), "correct": f.correct,
+                         "questions": c.questions_per_attempt, "time_ms": f.time_ms, "finished_at": f.finished_ms}
+                        for f in sorted(mine, key=lambda f: f.finished_ms)]}
+
+
+async def start(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
+    assert who is not None
+    prediction = _whole(body, "prediction", required=False)
+    if s.contest.prediction is not None and prediction is None:
+        raise ProtocolError("bad_field", "'prediction' is required in this contest")
+    started = await s.desk.start(who, prediction if s.contest.prediction is not None else None)
+    return {"attempt": started.attempt, "started_at": started.started_ms, "deadline": started.deadline_ms}
+
+
+async def next_question(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
+    aid = request.path_params["aid"]
+    _mine(aid, who)
+    got = await s.desk.question(aid)
+    now = await s.desk.store.now_ms()
+    if isinstance(got, Question):
+        return {"question": got.to_dict(), "now": now}
+    if got.outcome == "unknown":
+        return _error(404, "not_found", "no such attempt")
+    return {"done": {"correct": got.correct, "questions": s.contest.questions_per_attempt, "time_ms": got.time_ms,
+                     "finished_at": got.finished_ms, "why": got.why, "review": _review_open(s, aid, now)},
+            "now": now}
+
+
+async def answer(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
+    aid = request.path_params["aid"]
+    _mine(aid, who)
+    index, option = _whole(body, "index"), _whole(body, "option")
+    assert index is not None and option is not None
+    if not 0 <= option < 6:
+        raise ProtocolError("bad_field", "'option' is the place of an option: 0 to 5")
+    got = await s.desk.answer(aid, index, option)
+    if got.outcome == "unknown":
+        return _error(404, "not_found", "no such attempt")
+    if got.outcome == "refused":  # the correctness of an answer is never told during the attempt
+        return _error(409, "refused", f"answer refused: {got.reason}", reason=got.reason, current=got.next_index)
+    return {"ok": True, "index": got.index, "time_ms": got.time_ms, "next": got.next_index, "finished": got.finished}
+
+
+def _review_open(s: ContestService, aid: str, now_ms: int) -> bool:
+    c = s.contest
+    if c.reveal is Reveal.AFTER_ATTEMPT:
+        return True
+    if c.reveal is Reveal.AFTER_ROUND:
+        r = c.round(round_of(aid))
+        return r is not None and now_ms >= r.closes.timestamp() * 1000
+    return False
+
+
+async def review(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
+    """A finished attempt's questions with the participant's and the correct answers, when the
+    contest allows it (after the attempt, after the round, never)."""
+    aid = request.path_params["aid"]
+    _mine(aid, who)
+    attempt = await s.desk.store.attempt(aid)
+    if not attempt:
+        return _error(404, "not_found", "no such attempt")
+    if attempt.get("st") != "done":
+        raise AttemptRefused("in_progress", "the attempt is not finished", aid)
+    now = await s.desk.store.now_ms()
+    if not _review_open(s, aid, now):
+        raise AttemptRefused("not_yet", "the answers are shown once the round closes" if
+                             s.contest.reveal is Reveal.AFTER_ROUND else "this contest does not show the answers")
+    drawn = unpack(attempt["draw"], s.files.bank)
+    given = [part.split(":") for part in attempt.get("ans", "").split(";") if part]
+    out = []
+    for item, (option, ms) in zip(drawn.items, given, strict=False):
+        q = s.files.bank.question(item.question)
+        out.append({"text": q.text, "options": [q.options[i] for i in item.order], "correct": item.answer,
+                    "chosen": int(option), "time_ms": int(ms), "source": q.source})
+    return {"attempt": aid, "questions": out}
+
+
+async def public_results(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
+    """The public results of a closed round: the top, and the units' participation. No phone,
+    no e-mail: a name, a unit, a score."""
+    c = s.contest
+    round_id = str(body.get("round") or "")
+    r = c.round(round_id) if round_id else None
+    if r is None:
+        raise ProtocolError("bad_field", "'round' is one of: " + ", ".join(x.id for x in c.rounds))
+    now = await s.desk.store.now_ms()
+    if now < r.closes.timestamp() * 1000:
+        raise AttemptRefused("not_yet", "the round's results are published when it closes")
+    results = await s.desk.results(r.id)
+    people = await s.desk.store.people()
+    ranked = rank_round(results, c.counts)
+    roster = s.files.roster
+    top = []
+    for line in ranked[:PUBLIC_TOP]:
+        profile = people.get(line.result.person, {})
+        unit = roster.unit(profile.get("unit", ""))
+        top.append({"rank": line.rank, "name": profile.get("full_name", "?"), "unit": unit.label if unit else "",
+                    "correct": line.result.correct, "time_ms": line.result.time_ms})
+    lines = unit_lines(roster.units, results, c.counts, c.participation_threshold)
+    return {"round": {"id": r.id, "title": r.title, "opens": r.opens.isoformat(), "closes": r.closes.isoformat()},
+            "top": top, "participants": len({x.person for x in results}),
+            "units": [{"unit": x.unit.label, "participants": x.participants, "headcount": x.unit.headcount,
+                       "rate": round(x.rate, 4)} for x in sorted(lines, key=lambda x: -x.rate)]}
+
+
+async def contest_page(request: Request) -> Response:
+    if getattr(request.app.state, "contest", None) is None:
+        return JSONResponse({"error": "not_found", "message": "this server runs no online contest"}, 404)
+    path = STATIC_DIR / "contest.html"
+    if not path.is_file():
+        return JSONResponse({"error": "not_found", "message": "page not installed"}, 404)
+    return FileResponse(path, headers={"cache-control": "no-cache"})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/contest", contest_page),
+        Route("/api/contest", _route(info, write=False, person=False), methods=["GET"]),
+        Route("/api/contest/units", _route(units, write=False, person=False), methods=["GET"]),
+        Route("/api/contest/results", _route(public_results, write=False, person=False), methods=["GET"]),
+        Route("/api/contest/enter", _route(enter, write=True, person=False), methods=["POST"]),
+        Route("/api/contest/me", _route(me, write=False, person=True), methods=["GET"]),
+        Route("/api/contest/start", _route(start, write=True, person=True), methods=["POST"]),
+        Route("/api/contest/attempts/{aid}/next", _route(next_question, write=True, person=True), methods=["POST"]),
+        Route("/api/contest/attempts/{aid}/answer", _route(answer, write=True, person=True), methods=["POST"]),
+        Route("/api/contest/attempts/{aid}/review", _route(review, write=False, person=True), methods=["GET"]),
+    ]
