@@ -146,3 +146,52 @@ def test_a_server_without_a_contest_and_bad_contest_files(make_server: Callable[
     ):
         done = subprocess.run([*base, *extra], capture_output=True, text=True, timeout=60, cwd=ROOT)
         assert done.returncode != 0 and expected in done.stderr, done.stderr[-2000:]
+
+
+def test_the_organiser_sees_units_winners_look_alikes_and_downloads(make_server: Callable[..., ServerProc],
+                                                                    tmp_path: Path) -> None:
+    import io
+
+    import openpyxl
+
+    server = make_server(*contest_args(tmp_path))
+    people = [("Nguyễn Văn An", "ns-anbinh", "0901000001"), ("Lê Thị Bích", "ns-anbinh", "0901000002"),
+              ("Phạm Văn Cường", "tp-tranphu", "0901000003"), ("Nguyễn Văn An", "kt-anbinh", "0901000001")]
+    for name, unit, phone in people:  # the last: An's phone again, in another unit — a look-alike
+        token = _enter(server, full_name=name, unit=unit, phone=phone)
+        with _client(server, token) as c:
+            aid = c.post("/api/contest/start", json={"prediction": 2}).json()["attempt"]
+            _play(c, aid)
+    with _client(server) as anonymous:
+        assert anonymous.get("/api/host/contest/overview").status_code == 401
+    with server.host() as host:
+        view = host.get("/api/host/contest/overview").json()
+        counts = view["counts"]
+        assert counts["people"] == 4 and counts["in_progress"] == 0 and counts["today"] == 4
+        assert counts["finished_in_round"] == 4 and counts["participants_in_round"] == 4 and counts["headcount"] == 175
+        units = {u["code"]: u for u in view["units"]}
+        assert units["ns-anbinh"]["participants"] == 2 and units["ns-anbinh"]["rate"] == round(2 / 25, 4)
+        assert units["hd-snv"]["participants"] == 0 and units["hd-snv"]["under"]  # threshold 50 %
+        assert [u["code"] for u in view["units"]][:2] == ["kt-anbinh", "ns-anbinh"]  # parent, then name
+        assert len(view["winners"]) == 4 and all(w["phone"].startswith("0901") for w in view["winners"])
+        [pair] = view["lookalikes"]
+        assert pair["reason"] == "same_phone" and {pair["a"]["unit"], pair["b"]["unit"]} == {
+            "UBND xã An Bình — Huyện Kim Thành", "UBND xã An Bình — Huyện Nam Sách"}
+        xlsx = host.get(view["downloads"]["xlsx"])
+        assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
+        book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+        sheet = book["Tỷ lệ tham gia"]
+        rows = [[c.value for c in row] for row in sheet.iter_rows() if any(c.value for c in row)]
+        header = next(i for i, r in enumerate(rows) if r[0] == "Đơn vị")
+        body = {r[0] + "|" + r[1]: r for r in rows[header + 1: header + 5]}
+        nam_sach = body["UBND xã An Bình|Huyện Nam Sách"]
+        assert nam_sach[2:5] == [25, 2, 2 / 25] and "Dưới ngưỡng 50%" in nam_sach[7]
+        assert any("NGƯỜI LẬP BIỂU" in str(v) for r in rows for v in r)  # a printable list, to sign
+        winners = book["Người đạt kết quả cao"]
+        phones = [c.value for c in winners["D"] if c.value and str(c.value).startswith("09")]
+        assert len(phones) == 4 and winners["D"][-1].data_type == "s"  # text: the leading zero stays
+        page = host.get("/api/host/contest/report.html", params={"lang": "en"})
+        assert page.status_code == 200 and "Participation by unit" in page.text and "<img" in page.text
+        assert "Nguyễn Văn An" in page.text and 'class="hard"' in page.text
+        assert host.get("/api/host/contest/report.pdf").status_code == 404
+        assert host.get("/api/host/contest/overview", params={"round": "w9"}).status_code == 400

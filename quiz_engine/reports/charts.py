@@ -92,6 +92,26 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[int], colour: str = 
     return _uri(fig)
 
 
+def rate_hbars(labels: Sequence[str], rates: Sequence[float], threshold: float) -> str:
+    """Participation rate per unit in percent, one bar each in the given order; under the
+    threshold in red, a dashed line at the threshold (the online contest's weekly report)."""
+    fig = _figure(6.8, max(1.4, 0.28 * len(labels) + 0.6))
+    ax = fig.add_subplot()
+    ys = list(range(len(labels)))[::-1]
+    values = [100 * r for r in rates]
+    bars = ax.barh(ys, values, 0.65, color=[RED if r < threshold else GREEN for r in rates])
+    ax.bar_label(bars, labels=[f"{v:.0f}%" for v in values], fontsize=7, padding=2)
+    ax.set_yticks(ys, [_short(label, 48) for label in labels], fontsize=8)
+    if threshold > 0:
+        ax.axvline(100 * threshold, color=AMBER, linestyle="--", linewidth=1)
+    ax.set_xlim(0, max(110.0, max(values, default=0) * 1.1))
+    ax.tick_params(axis="x", labelsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#e2e8f0", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return _uri(fig)
+
+
 def simple_bars(categories: Sequence[str], values: Sequence[int], colour: str = GREY) -> str:
     fig = _figure(min(7.0, max(3.0, 0.6 * len(categories) + 1)), 1.8)
     ax = fig.add_subplot()

@@ -447,3 +447,7 @@ def _season_participation_html(report: dict[str, Any], lang: str, now: dt.dateti
     body = (header + f'<h2>{_e(L["summary"])}</h2>' + cards + fig + ep_table + hard + units + all_q
             + _definitions(lang))
     return _page(f"{L['season_participation_title']} — {report['season']}", body, lang)
+
+
+# --- the building blocks other reports use (the online contest's weekly report) ---------------
+page, header, table, td, generated, escape_text = _page, _header, _table, _td, _generated, _e

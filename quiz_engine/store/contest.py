@@ -9,14 +9,18 @@ simulated weeks).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from redis.commands.core import AsyncScript
 
 from quiz_engine.store import scripts
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # the contest's calendar (quiz_engine.contest.model.ZONE)
 
 GRACE_MS = 1_500  # network slack after a limit: an answer sent in time is still taken
 
@@ -51,6 +55,11 @@ class ContestKeys:
     @property
     def audit(self) -> str:
         return self._k("audit")
+
+    @property
+    def days(self) -> str:
+        """Hash: local day (yyyy-mm-dd) -> attempts started that day."""
+        return self._k("days")
 
     def tries(self, round_id: str) -> str:
         """Hash: person id -> attempts started in the round."""
@@ -201,9 +210,11 @@ class ContestStore:
                     prediction: int | None) -> Started:
         k = self.keys
         aid = attempt_id(round_id, pid, n)
-        reply = await self._eval("contest_start", [k.open, k.tries(round_id), k.attempt(aid), k.audit], [
+        now = self._now()
+        day = dt.datetime.fromtimestamp((int(now) if now else await self.now_ms()) / 1000, ZONE).date().isoformat()
+        reply = await self._eval("contest_start", [k.open, k.tries(round_id), k.attempt(aid), k.audit, k.days], [
             pid, aid, round_id, limit, n, draw, key, per_question_ms, per_attempt_ms, round_opens_ms,
-            round_closes_ms, unit, "" if prediction is None else prediction, self._now()])
+            round_closes_ms, unit, "" if prediction is None else prediction, now, day])
         outcome = str(reply[0])
         if outcome == "started":
             return Started(outcome, str(reply[1]), int(reply[2]), int(reply[3]), n)
@@ -236,6 +247,19 @@ class ContestStore:
     async def finished(self, round_id: str) -> list[Finished]:
         raw = await self._run(self._r.hgetall(self.keys.done(round_id)))
         return [Finished.decode(aid, v) for aid, v in raw.items()]
+
+    async def counts(self) -> dict[str, Any]:
+        """For the organiser's page: people entered, attempts in progress, attempts started per day."""
+        k = self.keys
+        people, running, days = await self._run(self._pipeline_counts(k))
+        return {"people": int(people), "in_progress": int(running), "days": {d: int(n) for d, n in days.items()}}
+
+    def _pipeline_counts(self, k: ContestKeys) -> Awaitable[list[Any]]:
+        pipe = self._r.pipeline(transaction=False)
+        pipe.hlen(k.people)
+        pipe.hlen(k.open)
+        pipe.hgetall(k.days)
+        return pipe.execute()  # type: ignore[no-any-return]
 
     async def audit(self) -> list[dict[str, str]]:
         entries = await self._run(self._r.xrange(self.keys.audit))

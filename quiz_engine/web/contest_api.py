@@ -11,6 +11,7 @@ never delivers a question. The organiser's overview sits behind the host token
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,22 +25,33 @@ from starlette.routing import Route
 
 from quiz_engine.banks.model import Bank
 from quiz_engine.config import Settings
+from quiz_engine.contest import report
 from quiz_engine.contest.desk import ContestDesk, Question
 from quiz_engine.contest.draw import unpack
 from quiz_engine.contest.loader import load_contest
 from quiz_engine.contest.model import ZONE, Contest, Reveal
 from quiz_engine.contest.ranking import rank_round, unit_lines
 from quiz_engine.contest.roster import Roster, read_roster
-from quiz_engine.errors import AttemptRefused, AuthError, ConfigError, EntryError, ProtocolError, RedisUnavailable
+from quiz_engine.errors import (
+    AttemptRefused,
+    AuthError,
+    ConfigError,
+    EntryError,
+    NotFound,
+    ProtocolError,
+    RedisUnavailable,
+)
 from quiz_engine.library import BankLibrary
 from quiz_engine.limits import PerIp
 from quiz_engine.store.contest import round_of
 from quiz_engine.tokens import check_contest_token, contest_token
+from quiz_engine.web import host_api
 from quiz_engine.web.security import peer
 
 STATIC_DIR = Path(__file__).parent / "static"
 UNITS_SHOWN = 20
 PUBLIC_TOP = 50
+_RENDER = asyncio.Lock()  # one report rendered at a time (matplotlib, openpyxl): the API stays responsive
 
 
 @dataclass
@@ -294,6 +306,90 @@ async def public_results(request: Request, s: ContestService, body: dict[str, An
                        "rate": round(x.rate, 4)} for x in sorted(lines, key=lambda x: -x.rate)]}
 
 
+# --- the organiser (behind the host token) ------------------------------------------------------------
+def _service(request: Request) -> ContestService:
+    service: ContestService | None = getattr(request.app.state, "contest", None)
+    if service is None:
+        raise NotFound("this server runs no online contest")
+    return service
+
+
+def _round_for(s: ContestService, body: dict[str, Any], now_ms: int) -> str:
+    """The asked round, else the open one, else the last one that has opened (the first before any)."""
+    c = s.contest
+    asked = str(body.get("round") or "")
+    if asked:
+        if c.round(asked) is None:
+            raise ProtocolError("bad_field", "'round' is one of: " + ", ".join(r.id for r in c.rounds))
+        return asked
+    opened = [r for r in c.rounds if r.opens.timestamp() * 1000 <= now_ms]
+    return opened[-1].id if opened else c.rounds[0].id
+
+
+async def _weekly(s: ContestService, round_id: str) -> report.Weekly:
+    c = s.contest
+    results = {r.id: await s.desk.results(r.id) for r in c.rounds[: [x.id for x in c.rounds].index(round_id) + 1]}
+    return report.weekly(c, s.files.roster, results, await s.desk.store.people(), round_id)
+
+
+async def overview(request: Request, runner: Any, body: dict[str, Any]) -> Any:
+    """The organiser's page: counts, the round's units and winners, the look-alikes to review."""
+    s = _service(request)
+    store = s.desk.store
+    now = await store.now_ms()
+    round_id = _round_for(s, body, now)
+    w = await _weekly(s, round_id)
+    counts = await store.counts()
+    today = dt.datetime.fromtimestamp(now / 1000, ZONE).date().isoformat()
+    people = await store.people()
+    roster = s.files.roster
+
+    def who(pid: str) -> dict[str, Any]:
+        p = people.get(pid, {})
+        unit = roster.unit(str(p.get("unit", "")))
+        return {"person": pid, "full_name": p.get("full_name", "?"), "unit": unit.label if unit else p.get("unit"),
+                "phone": p.get("phone", ""), "staff_id": p.get("staff_id", ""), "email": p.get("email", "")}
+
+    return {
+        "contest": s.contest.to_dict(), "now": now, "round": round_id,
+        "counts": {**counts, "today": counts["days"].get(today, 0), "finished_in_round": w.attempts,
+                   "participants_in_round": w.people, "perfect_in_round": w.perfect,
+                   "headcount": roster.headcount, "overall_rate": round(w.overall, 4)},
+        "units": [{"code": u.code, "name": u.name, "parent": u.parent, "headcount": u.headcount,
+                   "participants": u.participants, "rate": round(u.rate, 4),
+                   "previous": None if u.previous is None else round(u.previous, 4), "under": u.under, "over": u.over}
+                  for u in w.units],
+        "winners": [{"rank": x.rank, "full_name": x.name, "unit": x.unit, "phone": x.phone, "correct": x.correct,
+                     "time_ms": x.time_ms} for x in w.winners],
+        "lookalikes": [{"a": who(a), "b": who(b), "reason": reason, "at": ms}
+                       for a, b, reason, ms in await store.lookalikes()],
+        "downloads": {fmt: f"/api/host/contest/report.{fmt}?round={round_id}" for fmt in ("xlsx", "html")},
+    }
+
+
+async def report_file(request: Request, runner: Any, body: dict[str, Any]) -> Response:
+    """The weekly per-unit report as a download: xlsx (a sheet per list) or printable HTML."""
+    s = _service(request)
+    fmt = request.path_params["fmt"]
+    if fmt not in ("xlsx", "html"):
+        raise NotFound("the report is report.xlsx or report.html")
+    lang = str(body.get("lang") or s.contest.language)
+    if lang not in ("vi", "en"):
+        raise ProtocolError("bad_field", "'lang' must be vi or en")
+    round_id = _round_for(s, body, await s.desk.store.now_ms())
+    w = await _weekly(s, round_id)
+    async with _RENDER:
+        if fmt == "xlsx":
+            data = await asyncio.to_thread(report.xlsx, w, lang)
+        else:
+            data = (await asyncio.to_thread(report.html, w, lang)).encode()
+    media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
+             else "text/html; charset=utf-8")
+    name = f"{s.contest.id}-{round_id}-tham-gia.{fmt}"
+    return Response(data, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"',
+                                                     "cache-control": "no-store"})
+
+
 async def contest_page(request: Request) -> Response:
     if getattr(request.app.state, "contest", None) is None:
         return JSONResponse({"error": "not_found", "message": "this server runs no online contest"}, 404)
@@ -315,4 +411,6 @@ def routes() -> list[Route]:
         Route("/api/contest/attempts/{aid}/next", _route(next_question, write=True, person=True), methods=["POST"]),
         Route("/api/contest/attempts/{aid}/answer", _route(answer, write=True, person=True), methods=["POST"]),
         Route("/api/contest/attempts/{aid}/review", _route(review, write=False, person=True), methods=["GET"]),
+        Route("/api/host/contest/overview", host_api.endpoint(overview, False), methods=["GET"]),
+        Route("/api/host/contest/report.{fmt}", host_api.endpoint(report_file, False), methods=["GET"]),
     ]
