@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(sub, common_redis, _async)
     from quiz_engine.contest.cli import add_contest_commands
 
-    add_contest_commands(sub)
+    add_contest_commands(sub, common_redis)
     return parser
 
 

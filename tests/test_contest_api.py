@@ -195,3 +195,20 @@ def test_the_organiser_sees_units_winners_look_alikes_and_downloads(make_server:
         assert "Nguyễn Văn An" in page.text and 'class="hard"' in page.text
         assert host.get("/api/host/contest/report.pdf").status_code == 404
         assert host.get("/api/host/contest/overview", params={"round": "w9"}).status_code == 400
+
+
+def test_verify_from_the_panel_and_the_command_line(make_server: Callable[..., ServerProc], tmp_path: Path) -> None:
+    args = contest_args(tmp_path)
+    server = make_server(*args)
+    token = _enter(server)
+    with _client(server, token) as c:
+        _play(c, c.post("/api/contest/start", json={"prediction": 4}).json()["attempt"])
+    with server.host() as host:
+        result = host.get("/api/host/contest/verify").json()
+        assert result["ok"] and result["finished"] == 1 and result["answers"] == 4, result
+    contest = args[args.index("--contest") + 1]
+    done = subprocess.run([sys.executable, "-m", "quiz_engine", "contest", "verify", contest, "--banks",
+                           str(ROOT / "question_banks"), "--redis-url", server.redis_url],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0 and "test-online: OK: 1 attempts, 1 finished, 4 answers" in done.stdout, (
+        done.stdout + done.stderr)

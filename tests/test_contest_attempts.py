@@ -233,3 +233,54 @@ async def test_the_audit_re_derives_every_draw_and_score(desk: tuple[ContestDesk
         assert all(int(x["ms"]) == int(x["t"]) - delivered[int(x["i"])] for x in answers)
     ranked = rank_round(await d.results("w1"), Counts.BEST, actual=0)
     assert [r.result.correct for r in ranked] == [15, 10, 5]
+
+
+async def test_verify_recomputes_everything_and_catches_tampering(desk: tuple[ContestDesk, Clock],
+                                                                  fresh_redis: str) -> None:
+    import redis.asyncio as aioredis
+
+    from quiz_engine.contest.verify import verify
+
+    d, clock = desk
+    people = [(await d.enter({**ENTRY, "phone": f"09{i:08d}", "full_name": f"Người {i}"}))[0] for i in range(3)]
+    for i, person in enumerate(people):
+        aid = (await d.start(person, prediction=i)).attempt
+        if i == 1:  # one runs out on the second question
+            await _play_one(d, clock, aid)
+            await d.question(aid)
+            clock.advance(32)
+        await _play(d, clock, aid, right=10 + i)
+    running = (await d.start(people[0])).attempt  # and one still in progress
+    await _play_one(d, clock, running)
+
+    async def check() -> Any:
+        return verify(CONTEST, BANK, SECRET, await d.store.audit(),
+                      {r.id: await d.store.finished(r.id) for r in CONTEST.rounds})
+
+    clean = await check()
+    assert clean.ok, clean.diffs
+    assert (clean.attempts, clean.finished) == (4, 3) and clean.notes == ["1 attempt(s) still in progress"]
+    raw = aioredis.Redis.from_url(fresh_redis, decode_responses=True)
+    try:
+        keys = d.store.keys
+        # a result raised by hand in Redis: caught against the audit
+        first = (await d.results("w1"))[0]
+        record = await raw.hget(keys.done("w1"), first.attempt)
+        parts = record.split("|")
+        parts[2] = "20"
+        await raw.hset(keys.done("w1"), first.attempt, "|".join(parts))
+        # another secret (someone re-derives with the wrong key): every draw is refused
+        forged = verify(CONTEST, BANK, "other", await d.store.audit(), {"w1": await d.store.finished("w1")})
+        assert sum("the draw is not the one" in x for x in forged.diffs) == 4
+        tampered = await check()
+        assert not tampered.ok and any(first.attempt in x and "stored result differs" in x for x in tampered.diffs)
+        # an answer re-marked in the audit stream: its finish no longer adds up
+        entries = await d.store.audit()
+        answer = next(e for e in entries if e["e"] == "answer")
+        fields = {k: v for k, v in answer.items() if k != "id"}
+        fields["ok"] = "0" if fields["ok"] == "1" else "1"
+        await raw.xadd(keys.audit, fields)  # a second answer to the same question, as if forged
+        again = await check()
+        assert any("answered twice" in x for x in again.diffs), again.diffs
+    finally:
+        await raw.aclose()

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from quiz_engine.contest.loader import load_contest
 from quiz_engine.contest.messages import messages
 from quiz_engine.contest.roster import read_roster
+from quiz_engine.contest.verify import verify
 from quiz_engine.library import BankLibrary
 
 
-def add_contest_commands(sub: Any) -> None:
+def add_contest_commands(sub: Any, common_redis: Callable[[argparse.ArgumentParser], None]) -> None:
     contest = sub.add_parser("contest", help="the online contest (self-paced, open for weeks)",
                              description="Commands of the online contest mode (docs/contest.md).")
     commands = contest.add_subparsers(dest="contest_command", required=True, metavar="COMMAND")
@@ -24,6 +28,15 @@ def add_contest_commands(sub: Any) -> None:
     check.add_argument("--banks", default="question_banks", help="the bank folder (default: question_banks)")
     check.add_argument("--roster", help="the unit roster (.xlsx or .csv)")
     check.set_defaults(func=_check)
+    audit = commands.add_parser(
+        "verify", help="recompute every draw, answer and score from the audit",
+        description="Replay the contest's audit stream in Redis: every draw re-derived from the secret, every "
+        "answer re-timed from its delivery and re-marked, every result re-added, and compared with the stored "
+        "results. Exit 1 on any difference.")
+    audit.add_argument("file", help="the contest file (.toml)")
+    audit.add_argument("--banks", default="question_banks", help="the bank folder (default: question_banks)")
+    common_redis(audit)
+    audit.set_defaults(func=lambda args: asyncio.run(_verify(args)))
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -40,3 +53,25 @@ def _check(args: argparse.Namespace) -> int:
         roster = read_roster(args.roster, contest.language)
         print(T("roster_ok", path=args.roster, units=len(roster.units), headcount=roster.headcount))
     return 0
+
+
+async def _verify(args: argparse.Namespace) -> int:
+    library = BankLibrary([Path(args.banks)])
+    contest = load_contest(args.file, library.bank)
+    from quiz_engine.cli import _store  # the CLI owns the Redis connection of offline commands
+
+    async with _store(args) as store:
+        secret = await store.stored_secret()
+        if not secret:
+            print("error: this Redis holds no server secret (no server has run on it)", file=sys.stderr)
+            return 2
+        c = store.contest(contest.id)
+        result = verify(contest, library.bank(contest.bank), secret, await c.audit(),
+                        {r.id: await c.finished(r.id) for r in contest.rounds})
+    print(f"{contest.id}: {'OK' if result.ok else 'DIFFERENCES'}: {result.attempts} attempts, "
+          f"{result.finished} finished, {result.answers} answers")
+    for line in result.diffs:
+        print(f"  {line}")
+    for line in result.notes:
+        print(f"  note: {line}")
+    return 0 if result.ok else 1

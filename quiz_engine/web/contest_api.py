@@ -32,6 +32,7 @@ from quiz_engine.contest.loader import load_contest
 from quiz_engine.contest.model import ZONE, Contest, Reveal
 from quiz_engine.contest.ranking import rank_round, unit_lines
 from quiz_engine.contest.roster import Roster, read_roster
+from quiz_engine.contest.verify import verify
 from quiz_engine.errors import (
     AttemptRefused,
     AuthError,
@@ -390,6 +391,15 @@ async def report_file(request: Request, runner: Any, body: dict[str, Any]) -> Re
                                                      "cache-control": "no-store"})
 
 
+async def contest_verify(request: Request, runner: Any, body: dict[str, Any]) -> Any:
+    """Every draw, answer and score recomputed from the audit alone, against what Redis holds."""
+    s = _service(request)
+    store = s.desk.store
+    audit = await store.audit()
+    stored = {r.id: await store.finished(r.id) for r in s.contest.rounds}
+    return verify(s.contest, s.files.bank, s.secret, audit, stored).to_dict()
+
+
 async def contest_page(request: Request) -> Response:
     if getattr(request.app.state, "contest", None) is None:
         return JSONResponse({"error": "not_found", "message": "this server runs no online contest"}, 404)
@@ -413,4 +423,5 @@ def routes() -> list[Route]:
         Route("/api/contest/attempts/{aid}/review", _route(review, write=False, person=True), methods=["GET"]),
         Route("/api/host/contest/overview", host_api.endpoint(overview, False), methods=["GET"]),
         Route("/api/host/contest/report.{fmt}", host_api.endpoint(report_file, False), methods=["GET"]),
+        Route("/api/host/contest/verify", host_api.endpoint(contest_verify, False), methods=["GET"]),
     ]
