@@ -196,6 +196,8 @@ async def test_the_attempt_limit_closes_what_is_left(desk: tuple[ContestDesk, Cl
     step = await d.question(aid)
     assert isinstance(step, Step) and step.outcome == "done" and step.why == "time_up"
     assert step.correct == 3 and step.index == 20
+    attempt = await d.store.attempt(aid)  # finished when it ran out, not when it was looked at
+    assert step.finished_ms == int(attempt["fin"]) == int(attempt["t0"]) + 600_000
     assert await d.store.open_attempt(person) is None  # over: the round's second attempt can start
     assert (await d.start(person)).outcome == "started"
     with pytest.raises(AttemptRefused) as unknown:

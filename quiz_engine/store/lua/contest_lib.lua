@@ -51,16 +51,19 @@ end
 
 -- the attempt has run out (its own deadline) or the current question has (its limit): what is
 -- left is closed; returns true when the attempt is finished
+-- (an attempt looked at long after it ran out is finished at the moment it ran out, not when
+-- it is looked at: its finishing time is a tie-break)
 local function expire(keys, aid, a, now, grace)
   if a.dl > 0 and now > a.dl + grace then
-    finish(keys, aid, a, now, 'time_up')
+    finish(keys, aid, a, a.dl, 'time_up')
     return true
   end
   if a.lq > 0 and a.dv > 0 and now > a.dv + a.lq + grace then
-    redis.call('XADD', keys[4], '*', 'e', 'timeout', 'a', aid, 'i', int(a.cur), 't', int(now))
-    record_none(a, now)
+    local ran_out = a.dv + a.lq
+    redis.call('XADD', keys[4], '*', 'e', 'timeout', 'a', aid, 'i', int(a.cur), 't', int(ran_out))
+    record_none(a, ran_out)
     if a.cur >= a.q then
-      finish(keys, aid, a, now, 'complete')
+      finish(keys, aid, a, ran_out, 'complete')
       return true
     end
     redis.call('HSET', keys[1], 'cur', int(a.cur), 'dv', '0', 'tm', int(a.tm), 'ans', a.ans)

@@ -13,7 +13,7 @@ if a.st == 'done' then
   return {'done', int(a.cur), int(a.ok), int(a.tm), redis.call('HGET', KEYS[1], 'fin'), redis.call('HGET', KEYS[1], 'why')}
 end
 if expire(KEYS, ARGV[1], a, now, grace) then
-  return {'done', int(a.cur), int(a.ok), int(a.tm), int(now), redis.call('HGET', KEYS[1], 'why')}
+  return {'done', int(a.cur), int(a.ok), int(a.tm), redis.call('HGET', KEYS[1], 'fin'), redis.call('HGET', KEYS[1], 'why')}
 end
 if a.dv == 0 then
   a.dv = now
