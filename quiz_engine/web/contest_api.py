@@ -80,8 +80,11 @@ class ContestService:
 
     def __init__(self, files: ContestFiles, desk: ContestDesk, secret: str) -> None:
         self.files, self.desk, self.secret = files, desk, secret
-        self.enter_limit = PerIp(rate=0.5, burst=20)  # entries per address: an office behind one NAT is fine
-        self.call_limit = PerIp(rate=10, burst=60)
+        # per address: generous, because a whole office enters at 8:00 from one NAT address
+        self.enter_limit = PerIp(rate=5, burst=200)
+        self.call_limit = PerIp(rate=100, burst=300)
+        # per participant: a person answering questions needs about one request a second
+        self.person_limit = PerIp(rate=5, burst=20)
 
     @property
     def contest(self) -> Contest:
@@ -130,6 +133,8 @@ def _route(handler: Handler, *, write: bool, person: bool) -> Callable[[Request]
             return _error(429, "rate_limited", "too many requests; wait a moment")
         try:
             who = _person(request, service) if person else None
+            if who is not None and not service.person_limit.take(who):
+                return _error(429, "rate_limited", "too many requests from this participant; wait a moment")
             body = await _body(request) if write else dict(request.query_params)
             result = await handler(request, service, body, who)
         except AuthError as exc:
