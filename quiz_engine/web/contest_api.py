@@ -405,18 +405,26 @@ async def contest_verify(request: Request, runner: Any, body: dict[str, Any]) ->
     return verify(s.contest, s.files.bank, s.secret, audit, stored).to_dict()
 
 
-async def contest_page(request: Request) -> Response:
-    if getattr(request.app.state, "contest", None) is None:
-        return JSONResponse({"error": "not_found", "message": "this server runs no online contest"}, 404)
-    path = STATIC_DIR / "contest.html"
-    if not path.is_file():
-        return JSONResponse({"error": "not_found", "message": "page not installed"}, 404)
-    return FileResponse(path, headers={"cache-control": "no-cache"})
+def _contest_file(name: str) -> Callable[[Request], Awaitable[Response]]:
+    async def page(request: Request) -> Response:
+        if getattr(request.app.state, "contest", None) is None:
+            return JSONResponse({"error": "not_found", "message": "this server runs no online contest"}, 404)
+        path = STATIC_DIR / name
+        if not path.is_file():
+            return JSONResponse({"error": "not_found", "message": "page not installed"}, 404)
+        return FileResponse(path, headers={"cache-control": "no-cache"})
+
+    return page
+
+
+contest_page = _contest_file("contest.html")
+admin_page = _contest_file("contest-admin.html")  # the organiser's page (its API is behind the host token)
 
 
 def routes() -> list[Route]:
     return [
         Route("/contest", contest_page),
+        Route("/contest/admin", admin_page),
         Route("/api/contest", _route(info, write=False, person=False), methods=["GET"]),
         Route("/api/contest/units", _route(units, write=False, person=False), methods=["GET"]),
         Route("/api/contest/results", _route(public_results, write=False, person=False), methods=["GET"]),
