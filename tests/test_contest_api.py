@@ -101,6 +101,11 @@ def test_tokens_and_attempts_are_personal(make_server: Callable[..., ServerProc]
         stolen = other.post(f"/api/contest/attempts/{aid}/next")
         assert stolen.status_code == 409 and stolen.json()["reason"] == "not_yours"
         assert other.get(f"/api/contest/attempts/{aid}/review").status_code == 409
+    with _client(server, theirs) as hammer:  # a script hammering the API is slowed down, per participant
+        codes = [hammer.get("/api/contest/me").status_code for _ in range(60)]
+        assert codes[:30] == [200] * 30 and 429 in codes[40:]
+    with _client(server, mine) as c:
+        assert c.get("/api/contest/me").status_code == 200  # the others are not
     forged = mine.split(".")[0] + ".AAAAAAAAAAAAAAAAAAAAAAAA"
     for token in (None, forged, "garbage"):
         with _client(server, token) as c:

@@ -84,7 +84,7 @@ class ContestService:
         self.enter_limit = PerIp(rate=5, burst=200)
         self.call_limit = PerIp(rate=100, burst=300)
         # per participant: a person answering questions needs about one request a second
-        self.person_limit = PerIp(rate=5, burst=20)
+        self.person_limit = PerIp(rate=5, burst=40)
 
     @property
     def contest(self) -> Contest:
