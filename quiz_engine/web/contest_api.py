@@ -44,7 +44,7 @@ from quiz_engine.errors import (
 )
 from quiz_engine.library import BankLibrary
 from quiz_engine.limits import PerIp
-from quiz_engine.store.contest import round_of
+from quiz_engine.store.contest import GRACE_MS, round_of
 from quiz_engine.tokens import check_contest_token, contest_token
 from quiz_engine.web import host_api
 from quiz_engine.web.security import peer
@@ -175,8 +175,10 @@ def _local(ms: int) -> str:
 async def info(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
     now = await s.desk.store.now_ms()
     current = s.contest.round_at(dt.datetime.fromtimestamp(now / 1000, ZONE))
-    return {**s.contest.to_dict(), "now": now, "round": current.id if current else None,
-            "units": len(s.files.roster.units)}
+    c = s.contest
+    return {**c.to_dict(), "now": now, "round": current.id if current else None, "units": len(s.files.roster.units),
+            "language": c.language, "grace_ms": GRACE_MS,
+            "prediction_max": c.prediction.max_value if c.prediction else None}
 
 
 async def units(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
@@ -204,6 +206,8 @@ async def me(request: Request, s: ContestService, body: dict[str, Any], who: str
     current = c.round_at(dt.datetime.fromtimestamp(now / 1000, ZONE))
     tries = await store.tries(current.id, who) if current else 0
     mine = [f for r in c.rounds for f in await store.finished(r.id) if f.person == who] if c.rounds else []
+    unit = s.files.roster.unit(str(profile.get("unit", "")))
+    profile = {**profile, "unit_label": unit.label if unit else profile.get("unit", "")}
     return {"person": who, "profile": profile, "now": now, "round": current.id if current else None,
             "tries": tries, "attempts_left": max(0, c.attempts_per_round - tries) if current else 0,
             "open_attempt": await store.open_attempt(who),
