@@ -77,6 +77,7 @@ class UnitRow:
 @dataclass(frozen=True)
 class Winner:
     rank: int
+    person: str
     name: str
     unit: str
     phone: str
@@ -120,7 +121,7 @@ def weekly(contest: Contest, roster: Roster, results: Mapping[str, Sequence[Resu
     for line in rank_round(this, contest.counts)[:winners]:
         who = people.get(line.result.person, {})
         unit = roster.unit(str(who.get("unit", "")))
-        top.append(Winner(line.rank, str(who.get("full_name", "?")), unit.label if unit else "",
+        top.append(Winner(line.rank, line.result.person, str(who.get("full_name", "?")), unit.label if unit else "",
                           str(who.get("phone", "")), str(who.get("email", "")), line.result.correct,
                           line.result.time_ms))
     return Weekly(contest, round_id, tuple(rows), tuple(top), len({r.person for r in this}), len(this),

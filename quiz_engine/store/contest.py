@@ -261,6 +261,16 @@ class ContestStore:
         pipe.hgetall(k.days)
         return pipe.execute()  # type: ignore[no-any-return]
 
+    async def version(self, round_id: str) -> tuple[int, ...]:
+        """What changes whenever the organiser's overview would: people, attempts in progress and
+        finished in the round, look-alikes, audit length (one round trip)."""
+        k = self.keys
+        pipe = self._r.pipeline(transaction=False)
+        for key in (k.people, k.open, k.done(round_id), k.lookalikes):
+            pipe.hlen(key)
+        pipe.xlen(k.audit)
+        return tuple(int(x) for x in await self._run(pipe.execute()))
+
     async def audit(self) -> list[dict[str, str]]:
         entries = await self._run(self._r.xrange(self.keys.audit))
         return [dict(fields, id=eid) for eid, fields in entries]

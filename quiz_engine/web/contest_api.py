@@ -52,6 +52,7 @@ from quiz_engine.web.security import peer
 STATIC_DIR = Path(__file__).parent / "static"
 UNITS_SHOWN = 20
 PUBLIC_TOP = 50
+LOOKALIKES_SHOWN = 500  # the newest; the total is given too
 _RENDER = asyncio.Lock()  # one report rendered at a time (matplotlib, openpyxl): the API stays responsive
 
 
@@ -85,6 +86,8 @@ class ContestService:
         self.call_limit = PerIp(rate=100, burst=300)
         # per participant: a person answering questions needs about one request a second
         self.person_limit = PerIp(rate=5, burst=40)
+        self.overviews: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}  # round -> (version, overview)
+        self.overview_lock = asyncio.Lock()
 
     @property
     def contest(self) -> Contest:
@@ -336,32 +339,52 @@ def _round_for(s: ContestService, body: dict[str, Any], now_ms: int) -> str:
     return opened[-1].id if opened else c.rounds[0].id
 
 
-async def _weekly(s: ContestService, round_id: str) -> report.Weekly:
+async def _weekly(s: ContestService, round_id: str, people: dict[str, dict[str, Any]] | None = None) -> report.Weekly:
     c = s.contest
-    results = {r.id: await s.desk.results(r.id) for r in c.rounds[: [x.id for x in c.rounds].index(round_id) + 1]}
-    return report.weekly(c, s.files.roster, results, await s.desk.store.people(), round_id)
+    ids = [x.id for x in c.rounds]
+    previous = ids[max(0, ids.index(round_id) - 1): ids.index(round_id) + 1]  # this round and the one before
+    results = {r: await s.desk.results(r) for r in previous}
+    return report.weekly(c, s.files.roster, results, people if people is not None else await s.desk.store.people(),
+                         round_id)
 
 
 async def overview(request: Request, runner: Any, body: dict[str, Any]) -> Any:
-    """The organiser's page: counts, the round's units and winners, the look-alikes to review."""
+    """The organiser's page: counts, the round's units and winners, the look-alikes to review.
+    Rebuilt only when something it shows has changed (``ContestStore.version``, one round trip)
+    or the day has: however many organiser tabs refresh, the people list is read once per change."""
     s = _service(request)
-    store = s.desk.store
-    now = await store.now_ms()
+    now = await s.desk.store.now_ms()
     round_id = _round_for(s, body, now)
-    w = await _weekly(s, round_id)
+    day = dt.datetime.fromtimestamp(now / 1000, ZONE).date().isoformat()
+    async with s.overview_lock:
+        version = (*await s.desk.store.version(round_id), day)
+        cached = s.overviews.get(round_id)
+        if cached is not None and cached[0] == version:
+            return {**cached[1], "now": now}
+        built = await _overview(s, round_id, now)
+        s.overviews[round_id] = (version, built)
+        return built
+
+
+async def _overview(s: ContestService, round_id: str, now: int) -> dict[str, Any]:
+    store = s.desk.store
+    people = await store.people()
+    w = await _weekly(s, round_id, people)
     counts = await store.counts()
     today = dt.datetime.fromtimestamp(now / 1000, ZONE).date().isoformat()
-    people = await store.people()
     roster = s.files.roster
+    pairs = await store.lookalikes()
 
     def who(pid: str) -> dict[str, Any]:
         p = people.get(pid, {})
         unit = roster.unit(str(p.get("unit", "")))
         return {"person": pid, "full_name": p.get("full_name", "?"), "unit": unit.label if unit else p.get("unit"),
-                "phone": p.get("phone", ""), "staff_id": p.get("staff_id", ""), "email": p.get("email", "")}
+                "unit_code": p.get("unit", ""), "phone": p.get("phone", ""), "staff_id": p.get("staff_id", ""),
+                "email": p.get("email", "")}
 
     return {
         "contest": s.contest.to_dict(), "now": now, "round": round_id,
+        "threshold": s.contest.participation_threshold,
         "counts": {**counts, "today": counts["days"].get(today, 0), "finished_in_round": w.attempts,
                    "participants_in_round": w.people, "perfect_in_round": w.perfect,
                    "headcount": roster.headcount, "overall_rate": round(w.overall, 4)},
@@ -369,10 +392,11 @@ async def overview(request: Request, runner: Any, body: dict[str, Any]) -> Any:
                    "participants": u.participants, "rate": round(u.rate, 4),
                    "previous": None if u.previous is None else round(u.previous, 4), "under": u.under, "over": u.over}
                   for u in w.units],
-        "winners": [{"rank": x.rank, "full_name": x.name, "unit": x.unit, "phone": x.phone, "correct": x.correct,
-                     "time_ms": x.time_ms} for x in w.winners],
+        "winners": [{"rank": x.rank, "person": x.person, "full_name": x.name, "unit": x.unit, "phone": x.phone,
+                     "correct": x.correct, "time_ms": x.time_ms} for x in w.winners],
         "lookalikes": [{"a": who(a), "b": who(b), "reason": reason, "at": ms}
-                       for a, b, reason, ms in await store.lookalikes()],
+                       for a, b, reason, ms in pairs[-LOOKALIKES_SHOWN:]],
+        "lookalikes_total": len(pairs),
         "downloads": {fmt: f"/api/host/contest/report.{fmt}?round={round_id}" for fmt in ("xlsx", "html")},
     }
 
@@ -409,9 +433,9 @@ async def contest_verify(request: Request, runner: Any, body: dict[str, Any]) ->
     return verify(s.contest, s.files.bank, s.secret, audit, stored).to_dict()
 
 
-def _contest_file(name: str) -> Callable[[Request], Awaitable[Response]]:
+def _contest_file(name: str, always: bool = False) -> Callable[[Request], Awaitable[Response]]:
     async def page(request: Request) -> Response:
-        if getattr(request.app.state, "contest", None) is None:
+        if not always and getattr(request.app.state, "contest", None) is None:
             return JSONResponse({"error": "not_found", "message": "this server runs no online contest"}, 404)
         path = STATIC_DIR / name
         if not path.is_file():
@@ -422,7 +446,8 @@ def _contest_file(name: str) -> Callable[[Request], Awaitable[Response]]:
 
 
 contest_page = _contest_file("contest.html")
-admin_page = _contest_file("contest-admin.html")  # the organiser's page (its API is behind the host token)
+# the organiser's page (its API is behind the host token; it says itself when there is no contest)
+admin_page = _contest_file("contest-admin.html", always=True)
 
 
 def routes() -> list[Route]:
