@@ -59,4 +59,6 @@ def unavailable(exc: BaseException) -> RedisUnavailable:
     """The translation of a Redis that cannot be reached (the only one: Store._run and Store.subscribe use it)."""
     if isinstance(exc, rexc.BusyLoadingError):
         return RedisUnavailable("Redis is loading its data; try again")
+    if "No connection available" in str(exc):  # the pool's wait ran out: this node is overloaded, Redis is fine
+        return RedisUnavailable("the server is busy (no Redis connection free in time); try again")
     return RedisUnavailable(f"Redis unavailable: {exc}")

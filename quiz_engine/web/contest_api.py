@@ -102,19 +102,6 @@ def _error(status: int, code: str, message: str, **extra: Any) -> Response:
     return _json({"error": code, "message": message, **extra}, status)
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise ProtocolError("bad_frame", "request body must be JSON") from None
-    if not isinstance(data, dict):
-        raise ProtocolError("bad_frame", "request body must be a JSON object")
-    return data
-
-
 def _whole(body: dict[str, Any], key: str, required: bool = True) -> int | None:
     value = body.get(key)
     if value is None and not required:
@@ -138,7 +125,7 @@ def _route(handler: Handler, *, write: bool, person: bool) -> Callable[[Request]
             who = _person(request, service) if person else None
             if who is not None and not service.person_limit.take(who):
                 return _error(429, "rate_limited", "too many requests from this participant; wait a moment")
-            body = await _body(request) if write else dict(request.query_params)
+            body = await host_api.json_body(request) if write else dict(request.query_params)
             result = await handler(request, service, body, who)
         except AuthError as exc:
             return _error(401, "auth", str(exc))

@@ -53,7 +53,7 @@ def _error(status: int, code: str, message: str) -> Response:
     return _Json({"error": code, "message": message}, status_code=status)
 
 
-async def _body(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> dict[str, Any]:
     """The JSON object of a POST (bodies are bounded before this by ``bodylimit.BodyLimit``)."""
     try:
         raw = await request.body()
@@ -75,7 +75,7 @@ def endpoint(handler: Handler, mutating: bool) -> Callable[[Request], Awaitable[
         runner: Runner = request.app.state.runner
         try:
             actor = await authenticate_host(request, runner, mutating=mutating)
-            body = await _body(request) if mutating else dict(request.query_params)
+            body = await json_body(request) if mutating else dict(request.query_params)
             body["_actor"] = actor
             result = await handler(request, runner, body)
         except RateLimited as exc:
@@ -211,7 +211,7 @@ async def _claim_handover(request: Request, runner: Runner, body: dict[str, Any]
 async def login(request: Request) -> Response:
     runner: Runner = request.app.state.runner
     try:
-        body = await _body(request)
+        body = await json_body(request)
     except ProtocolError as exc:
         return _error(400, exc.code, str(exc))
     ip = peer(request)
