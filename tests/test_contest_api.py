@@ -217,3 +217,22 @@ def test_verify_from_the_panel_and_the_command_line(make_server: Callable[..., S
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0 and "test-online: OK: 1 attempts, 1 finished, 4 answers" in done.stdout, (
         done.stdout + done.stderr)
+
+
+def test_each_units_link_and_qr_code(make_server: Callable[..., ServerProc], tmp_path: Path) -> None:
+    server = make_server(*contest_args(tmp_path), "--public-url", "https://thi.example.gov.vn")
+    with _client(server) as c:
+        assert c.get("/api/contest/units", params={"code": "ns-anbinh"}).json()["units"][0]["label"] == (
+            "UBND xã An Bình — Huyện Nam Sách")
+        assert c.get("/api/contest/units", params={"code": "nope"}).json() == {"units": []}
+        qr = c.get("/contest/qr.svg", params={"unit": "ns-anbinh"})
+        assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml") and "<svg" in qr.text
+        assert c.get("/contest/qr.svg", params={"unit": "<script>"}).status_code == 404
+        assert c.get("/contest/qr.svg").status_code == 200
+    with server.host() as host:
+        sheet = host.get("/api/host/contest/qr-sheet.html")
+        assert sheet.status_code == 200 and "attachment" in sheet.headers["content-disposition"]
+        assert sheet.text.count("<svg") == 4 and "https://thi.example.gov.vn/contest?unit=ns-anbinh" in sheet.text
+        assert "UBND xã An Bình" in sheet.text and "Huyện Kim Thành" in sheet.text
+    with _client(server) as anonymous:
+        assert anonymous.get("/api/host/contest/qr-sheet.html").status_code == 401

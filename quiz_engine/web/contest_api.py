@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
+import segno
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -172,8 +176,64 @@ async def info(request: Request, s: ContestService, body: dict[str, Any], who: s
 
 
 async def units(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
+    """The unit picker's search (``q``), or one unit by its ``code`` (a unit's own link or QR code)."""
+    code = str(body.get("code", ""))[:80]
+    if code:
+        unit = s.files.roster.unit(code)
+        return {"units": [{**unit.to_dict(), "label": unit.label}] if unit else []}
     query = str(body.get("q", ""))[:80]
     return {"units": [{**u.to_dict(), "label": u.label} for u in s.files.roster.search(query, UNITS_SHOWN)]}
+
+
+def contest_link(request: Request, unit: str = "") -> str:
+    """The participants' link (the public URL, else this request's), with ``?unit=CODE`` for a unit's own."""
+    settings: Settings = request.app.state.settings
+    base = (settings.public_url or f"{request.url.scheme}://{request.url.netloc}").rstrip("/")
+    return f"{base}/contest?unit={quote(unit)}" if unit else f"{base}/contest"
+
+
+def _qr_svg(url: str, scale: int = 8) -> str:
+    buf = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(buf, kind="svg", scale=scale, border=2, dark="#111111",
+                                                  light="#ffffff", xmldecl=False)
+    return buf.getvalue().decode()
+
+
+async def qr_code(request: Request) -> Response:
+    """The QR code of the contest's link, or of one unit's (``?unit=CODE``: its page opens with the unit
+    chosen) — for the banner on every unit's portal (the Hải Dương circular)."""
+    service: ContestService | None = getattr(request.app.state, "contest", None)
+    if service is None:
+        return _error(404, "not_found", "this server runs no online contest")
+    unit = request.query_params.get("unit", "")
+    if unit and service.files.roster.unit(unit) is None:
+        return _error(404, "not_found", f"no unit {unit[:40]!r} in the roster")
+    return Response(_qr_svg(contest_link(request, unit)), media_type="image/svg+xml",
+                    headers={"cache-control": "no-cache"})
+
+
+async def qr_sheet(request: Request, runner: Any, body: dict[str, Any]) -> Response:
+    """Every unit's link and QR code on printable A4 pages (organiser: one per unit's notice board or portal)."""
+    s = _service(request)
+    lang = str(body.get("lang") or s.contest.language)
+    title = "Mã QR dự thi của từng đơn vị" if lang == "vi" else "Each unit's entry QR code"
+    cards = []
+    for u in s.files.roster.units:
+        link = contest_link(request, u.code)
+        cards.append(f'<div class="qr"><div class="code">{_qr_svg(link, 4)}</div><b>{escape(u.name)}</b>'
+                     f'<span>{escape(u.parent)}</span><a href="{escape(link)}">{escape(link)}</a></div>')
+    page = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title><style>'
+            "@page{size:A4;margin:12mm}body{font-family:'Noto Sans','DejaVu Sans',Arial,sans-serif;margin:0}"
+            "h1{font-size:14pt}h2{font-size:11pt;font-weight:400;color:#4a5568}"
+            ".grid{display:grid;grid-template-columns:repeat(3,1fr);gap:6mm}"
+            ".qr{border:1px solid #cbd5e0;border-radius:3mm;padding:3mm;text-align:center;break-inside:avoid;"
+            "font-size:9pt}.qr svg{width:38mm;height:38mm}.qr b,.qr span,.qr a{display:block}"
+            ".qr span{color:#4a5568}.qr a{font-size:7pt;word-break:break-all;color:#1a365d}"
+            f"</style></head><body><h1>{escape(s.contest.title)}</h1><h2>{escape(title)}</h2>"
+            f'<div class="grid">{"".join(cards)}</div></body></html>')
+    return Response(page.encode(), media_type="text/html; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{s.contest.id}-qr.html"',
+                             "cache-control": "no-store"})
 
 
 async def enter(request: Request, s: ContestService, body: dict[str, Any], who: str | None) -> Any:
@@ -433,6 +493,7 @@ def _contest_file(name: str, always: bool = False) -> Callable[[Request], Awaita
 
 
 contest_page = _contest_file("contest.html")
+results_page = _contest_file("contest-results.html")  # the public results of the closed rounds
 # the organiser's page (its API is behind the host token; it says itself when there is no contest)
 admin_page = _contest_file("contest-admin.html", always=True)
 
@@ -441,6 +502,8 @@ def routes() -> list[Route]:
     return [
         Route("/contest", contest_page),
         Route("/contest/admin", admin_page),
+        Route("/contest/results", results_page),
+        Route("/contest/qr.svg", qr_code),
         Route("/api/contest", _route(info, write=False, person=False), methods=["GET"]),
         Route("/api/contest/units", _route(units, write=False, person=False), methods=["GET"]),
         Route("/api/contest/results", _route(public_results, write=False, person=False), methods=["GET"]),
@@ -453,4 +516,5 @@ def routes() -> list[Route]:
         Route("/api/host/contest/overview", host_api.endpoint(overview, False), methods=["GET"]),
         Route("/api/host/contest/report.{fmt}", host_api.endpoint(report_file, False), methods=["GET"]),
         Route("/api/host/contest/verify", host_api.endpoint(contest_verify, False), methods=["GET"]),
+        Route("/api/host/contest/qr-sheet.html", host_api.endpoint(qr_sheet, False), methods=["GET"]),
     ]
