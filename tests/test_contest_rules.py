@@ -98,3 +98,32 @@ def test_units_by_participation_and_average() -> None:
                     "d": (0, 0.0, True, False)}
     assert [x.unit.code for x in by_participation(lines)] == ["c", "b", "a", "d"]
     assert [x.unit.code for x in by_average(lines)] == ["a", "b", "c", "d"]  # 15, 13.5, 8.67, 0
+
+
+def test_the_weekly_report_tie_breaks_by_prediction_once_closed_and_sums_the_rounds() -> None:
+    import datetime as dt
+
+    from quiz_engine.contest import report
+
+    w1, w2 = CONTEST.rounds[0], CONTEST.rounds[1]
+    units = [Unit("a", "Phường 1", "TP", 4), Unit("b", "Xã 2", "H", 10)]
+    from quiz_engine.contest.roster import Roster
+
+    roster = Roster(tuple(units))
+    people = {"p1": {"full_name": "An", "unit": "a", "phone": "0901"}, "p2": {"full_name": "Bình", "unit": "b",
+                                                                          "phone": "0902"}}
+    # p1 and p2 tie on score and time in w1; one entry had everything right, so the real count is 1:
+    # p2 predicted 1, p1 predicted 9
+    results = {w1.id: [_r("p1", 20, 300_000, 10, prediction=9, unit="a"),
+                       _r("p2", 20, 300_000, 11, prediction=1, unit="b")],
+               w2.id: [_r("p1", 15, 100_000, 20, unit="a")]}
+    during = report.weekly(CONTEST, roster, results, people, w1.id, made=w1.closes - dt.timedelta(hours=1))
+    assert [x.name for x in during.winners] == ["An", "Bình"]  # before the close: no tie-break, earlier first
+    after = report.weekly(CONTEST, roster, results, people, w1.id, made=w1.closes + dt.timedelta(hours=1))
+    assert [x.name for x in after.winners] == ["Bình", "An"]  # |1 − 1| beats |9 − 1|
+    second = report.weekly(CONTEST, roster, results, people, w2.id, made=w2.closes + dt.timedelta(hours=1))
+    assert [(x.name, x.correct) for x in second.standings] == [("An", 35), ("Bình", 20)]
+    assert [u.change for u in second.units if u.code == "a"] == [0.0]  # 1 of 4 both weeks
+    sheets = report.tables(second)
+    assert [t.name for t in sheets] == ["Tỷ lệ tham gia", "Người đạt kết quả cao", "Xếp hạng chung"]
+    assert "Xếp hạng chung cuộc" in report.html(second)

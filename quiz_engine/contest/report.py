@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from quiz_engine.contest.model import ZONE, Contest
-from quiz_engine.contest.ranking import Result, perfect_entries, rank_round, unit_lines
+from quiz_engine.contest.ranking import Result, perfect_entries, rank_overall, rank_round, unit_lines
 from quiz_engine.contest.roster import Roster
 from quiz_engine.reports import charts
 from quiz_engine.reports import html as H
@@ -33,6 +33,7 @@ L: dict[str, dict[str, str]] = {
         "change": "Thay đổi (điểm %)", "flag": "Ghi chú", "under": "Dưới ngưỡng {t}", "over": "Vượt số CBCCVC",
         "rank": "Hạng", "name": "Họ và tên", "phone": "Điện thoại", "email": "Email", "correct": "Số câu đúng",
         "time": "Thời gian (giây)", "sheet_units": "Tỷ lệ tham gia", "sheet_winners": "Người đạt kết quả cao",
+        "sheet_overall": "Xếp hạng chung", "overall_title": "Xếp hạng chung cuộc tính đến vòng này",
         "winners": "Danh sách cá nhân đạt kết quả cao nhất", "units_title": "Tỷ lệ tham gia theo đơn vị",
         "people": "người dự thi", "attempts": "lượt thi hoàn thành", "perfect": "lượt đúng tất cả",
         "under_count": "đơn vị dưới ngưỡng", "overall": "tỷ lệ chung", "chart": "Tỷ lệ tham gia (%)",
@@ -46,6 +47,7 @@ L: dict[str, dict[str, str]] = {
         "rate": "Participation", "prev": "Previous round", "change": "Change (points)", "flag": "Note",
         "under": "Under {t}", "over": "Over the headcount", "rank": "Rank", "name": "Full name", "phone": "Phone",
         "email": "E-mail", "correct": "Correct", "time": "Time (s)", "sheet_units": "Participation",
+        "sheet_overall": "Overall", "overall_title": "Overall ranking up to this round",
         "sheet_winners": "Best results", "winners": "Best individual results", "units_title": "Participation by unit",
         "people": "participants", "attempts": "finished attempts", "perfect": "all-correct attempts",
         "under_count": "units under the threshold", "overall": "overall rate", "chart": "Participation (%)",
@@ -96,6 +98,7 @@ class Weekly:
     attempts: int
     perfect: int
     made: dt.datetime
+    standings: tuple[Winner, ...] = ()  # the whole contest so far (every round up to this one, summed)
 
     @property
     def overall(self) -> float:
@@ -117,15 +120,29 @@ def weekly(contest: Contest, roster: Roster, results: Mapping[str, Sequence[Resu
     rows = sorted((UnitRow(x.unit.code, x.unit.name, x.unit.parent, x.unit.headcount, x.participants, x.rate,
                            before.get(x.unit.code) if at > 0 else None, x.under, x.over) for x in lines),
                   key=lambda u: (u.parent, u.name))
-    top = []
-    for line in rank_round(this, contest.counts)[:winners]:
-        who = people.get(line.result.person, {})
+    made = made or dt.datetime.now(ZONE)
+
+    def winner(rank: int, person: str, correct: int, time_ms: int) -> Winner:
+        who = people.get(person, {})
         unit = roster.unit(str(who.get("unit", "")))
-        top.append(Winner(line.rank, line.result.person, str(who.get("full_name", "?")), unit.label if unit else "",
-                          str(who.get("phone", "")), str(who.get("email", "")), line.result.correct,
-                          line.result.time_ms))
+        return Winner(rank, person, str(who.get("full_name", "?")), unit.label if unit else "",
+                      str(who.get("phone", "")), str(who.get("email", "")), correct, time_ms)
+
+    top = [winner(x.rank, x.result.person, x.result.correct, x.result.time_ms)
+           for x in rank_round(this, contest.counts, actual(contest, round_id, this, made))[:winners]]
+    so_far = [(results.get(r, ()), actual(contest, r, results.get(r, ()), made)) for r in ids[: at + 1]]
+    overall = [winner(x.rank, x.person, x.correct, x.time_ms) for x in rank_overall(so_far, contest.counts)[:winners]]
     return Weekly(contest, round_id, tuple(rows), tuple(top), len({r.person for r in this}), len(this),
-                  perfect_entries(this, contest.questions_per_attempt), made or dt.datetime.now(ZONE))
+                  perfect_entries(this, contest.questions_per_attempt), made, tuple(overall))  # standings
+
+
+def actual(contest: Contest, round_id: str, results: Sequence[Result], now: dt.datetime) -> int | None:
+    """The round's real count the prediction is compared with — known once the round has closed
+    (entries with every question right), None before: no tie-break by prediction until then."""
+    r = contest.round(round_id)
+    if contest.prediction is None or r is None or now < r.closes:
+        return None
+    return perfect_entries(results, contest.questions_per_attempt)
 
 
 def _heading(w: Weekly, lang: str) -> Heading:
@@ -166,7 +183,11 @@ def tables(w: Weekly, lang: str = "vi") -> list[Table]:
     for x in w.winners:
         people.rows.append([x.rank, x.name, x.unit, x.phone, *([x.email] if mail else []), x.correct,
                             round(x.time_ms / 1000, 3)])
-    return [units, people]
+    overall = Table(T["sheet_overall"], list(columns), title=T["overall_title"])
+    for x in w.standings:
+        overall.rows.append([x.rank, x.name, x.unit, x.phone, *([x.email] if mail else []), x.correct,
+                             round(x.time_ms / 1000, 3)])
+    return [units, people, overall]
 
 
 def xlsx(w: Weekly, lang: str = "vi") -> bytes:
@@ -207,5 +228,11 @@ def html(w: Weekly, lang: str = "vi") -> str:
                              f"{H.td(F.seconds(x.time_ms), True)}</tr>" for x in w.winners]))
     else:
         body.append(f'<p class="muted">{H.escape_text(T["none"])}</p>')
+    if w.standings and w.round_id != w.contest.rounds[0].id:
+        body.append(f"<h2>{H.escape_text(T['overall_title'])}</h2>")
+        body.append(H.table([(T["rank"], True), (T["name"], False), (T["unit"], False), (T["phone"], False),
+                             (T["correct"], True), (T["time"], True)],
+                            [f"<tr>{H.td(x.rank, True)}{H.td(x.name)}{H.td(x.unit)}{H.td(x.phone, cls='nowrap')}"
+                             f"{H.td(x.correct, True)}{H.td(F.seconds(x.time_ms), True)}</tr>" for x in w.standings]))
     return H.page(f"{w.contest.title} — {head.lines[0]}", "\n".join(body), lang)
 

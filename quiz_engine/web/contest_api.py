@@ -351,7 +351,8 @@ async def public_results(request: Request, s: ContestService, body: dict[str, An
         raise AttemptRefused("not_yet", "the round's results are published when it closes")
     results = await s.desk.results(r.id)
     people = await s.desk.store.people()
-    ranked = rank_round(results, c.counts)
+    real = report.actual(c, r.id, results, dt.datetime.fromtimestamp(now / 1000, ZONE))
+    ranked = rank_round(results, c.counts, real)
     roster = s.files.roster
     top = []
     for line in ranked[:PUBLIC_TOP]:
@@ -361,7 +362,7 @@ async def public_results(request: Request, s: ContestService, body: dict[str, An
                     "correct": line.result.correct, "time_ms": line.result.time_ms})
     lines = unit_lines(roster.units, results, c.counts, c.participation_threshold)
     return {"round": {"id": r.id, "title": r.title, "opens": r.opens.isoformat(), "closes": r.closes.isoformat()},
-            "top": top, "participants": len({x.person for x in results}),
+            "top": top, "participants": len({x.person for x in results}), "prediction_count": real,
             "units": [{"unit": x.unit.label, "participants": x.participants, "headcount": x.unit.headcount,
                        "rate": round(x.rate, 4)} for x in sorted(lines, key=lambda x: -x.rate)]}
 
@@ -389,8 +390,7 @@ def _round_for(s: ContestService, body: dict[str, Any], now_ms: int) -> str:
 async def _weekly(s: ContestService, round_id: str, people: dict[str, dict[str, Any]] | None = None) -> report.Weekly:
     c = s.contest
     ids = [x.id for x in c.rounds]
-    previous = ids[max(0, ids.index(round_id) - 1): ids.index(round_id) + 1]  # this round and the one before
-    results = {r: await s.desk.results(r) for r in previous}
+    results = {r: await s.desk.results(r) for r in ids[: ids.index(round_id) + 1]}  # for the overall ranking too
     return report.weekly(c, s.files.roster, results, people if people is not None else await s.desk.store.people(),
                          round_id)
 
@@ -441,6 +441,8 @@ async def _overview(s: ContestService, round_id: str, now: int) -> dict[str, Any
                   for u in w.units],
         "winners": [{"rank": x.rank, "person": x.person, "full_name": x.name, "unit": x.unit, "phone": x.phone,
                      "correct": x.correct, "time_ms": x.time_ms} for x in w.winners],
+        "overall": [{"rank": x.rank, "person": x.person, "full_name": x.name, "unit": x.unit, "phone": x.phone,
+                     "correct": x.correct, "time_ms": x.time_ms} for x in w.standings],
         "lookalikes": [{"a": who(a), "b": who(b), "reason": reason, "at": ms}
                        for a, b, reason, ms in pairs[-LOOKALIKES_SHOWN:]],
         "lookalikes_total": len(pairs),
