@@ -363,7 +363,8 @@ async def public_results(request: Request, s: ContestService, body: dict[str, An
     lines = unit_lines(roster.units, results, c.counts, c.participation_threshold)
     return {"round": {"id": r.id, "title": r.title, "opens": r.opens.isoformat(), "closes": r.closes.isoformat()},
             "top": top, "participants": len({x.person for x in results}), "prediction_count": real,
-            "units": [{"unit": x.unit.label, "participants": x.participants, "headcount": x.unit.headcount,
+            "units": [{"unit": x.unit.label, "name": x.unit.name, "parent": x.unit.parent,
+                       "participants": x.participants, "headcount": x.unit.headcount,
                        "rate": round(x.rate, 4)} for x in sorted(lines, key=lambda x: -x.rate)]}
 
 

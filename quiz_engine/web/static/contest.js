@@ -35,6 +35,7 @@ const STR = {
     "home.resume": "Tiếp tục lượt thi đang làm",
     "home.start_note": "Thời gian được tính ngay khi câu hỏi hiện ra; tải lại trang không làm dừng đồng hồ.",
     "home.results": "Kết quả của bạn",
+    "home.public_results": "Xem kết quả các vòng đã kết thúc",
     "home.result_line": "{round} · lượt {n}",
     "home.result_score": "{correct}/{questions} câu đúng",
     "home.result_meta": "Thời gian {time} · nộp bài lúc {at}",
@@ -177,6 +178,7 @@ const STR = {
     "home.resume": "Resume your attempt",
     "home.start_note": "The clock starts as soon as a question appears; reloading the page does not stop it.",
     "home.results": "Your results",
+    "home.public_results": "Results of the closed rounds",
     "home.result_line": "{round} · attempt {n}",
     "home.result_score": "{correct}/{questions} correct",
     "home.result_meta": "Time {time} · finished {at}",
@@ -649,6 +651,7 @@ async function boot() {
     lang = "en";
     applyStatic();
   }
+  lookUpLinkUnit();  // not awaited: the page comes up at once, the unit joins the form when known
   S.token = store.get(keys.token());
   try { S.profile = JSON.parse(store.get(keys.profile()) || "null"); } catch { S.profile = null; }
   if (!S.token) return go("home");
@@ -695,6 +698,7 @@ function openEntry(msgKey = null) {
   S.entryError = null;
   S.entryMsg = typeof msgKey === "string" ? msgKey : null;
   go("entry");
+  presetUnit();
 }
 
 function renderEntry() {
@@ -774,6 +778,37 @@ async function submitEntry(ev) {
 
 // the unit picker: a combobox over GET /api/contest/units?q=…, the pick stores the unit's code
 const unitUI = { timer: 0, seq: 0, items: [], active: -1, open: false };
+
+// a unit's own link (/contest?unit=CODE, the QR code printed for that unit): the form opens with
+// the unit chosen (the participant can still change it); an unknown code leaves the plain search
+const LINK_UNIT = (new URLSearchParams(location.search).get("unit") || "").trim().slice(0, 80);
+let linkUnit = null;   // {code, label, name, parent} once GET /api/contest/units?code=… has found it
+
+async function lookUpLinkUnit() {
+  if (!LINK_UNIT) return;
+  for (let i = 0; i < 3; i++) {
+    const r = await api("GET", `/api/contest/units?code=${encodeURIComponent(LINK_UNIT)}`);
+    if (r.status === 200) {
+      const u = Array.isArray(r.data.units) ? r.data.units[0] : null;
+      if (u && u.code) linkUnit = { code: u.code, label: u.label || u.name, name: u.name, parent: u.parent };
+      if (linkUnit && S.screen === "entry") presetUnit();
+      return;
+    }
+    if (!transient(r.status)) return;
+    await new Promise((resolve) => { setTimeout(resolve, 1000 * (i + 1)); });
+  }
+}
+
+/** The link's unit into an untouched form (nothing picked, nothing typed). */
+function presetUnit() {
+  if (!linkUnit || S.unit || $("#f-unit").value.trim()) return;
+  S.unit = { ...linkUnit };
+  const input = $("#f-unit");
+  input.value = S.unit.label;
+  input.classList.add("is-picked");
+  closeList();
+  renderEntry();
+}
 
 function clearUnit(keepText = true) {
   S.unit = null;
