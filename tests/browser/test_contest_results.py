@@ -26,7 +26,7 @@ from playwright.sync_api import expect
 
 from quiz_engine.contest.model import ZONE
 from tests.browser.conftest import LAPTOP, shot
-from tests.browser.test_contest_page import NAM_SACH, SMALL, assert_contrast, assert_fits, vn
+from tests.browser.contest_checks import NAM_SACH, SMALL, assert_contrast, assert_fits, vn
 from tests.conftest import ServerProc
 from tests.contest_files import BANKS, ROSTER_CSV, contest_args
 
