@@ -5,6 +5,7 @@
 // unit, score, time; a unit's participation) and only ever shown through textContent: no phone,
 // no e-mail, nothing else a future API field might carry.
 import { $, h, clear, show, cssVar } from "./js/dom.js";
+import { Retrier, requestJson } from "./js/http.js";
 
 // ---------------------------------------------------------------- strings
 const STR = {
@@ -118,7 +119,6 @@ const STR = {
 
 const ZONE = "Asia/Ho_Chi_Minh";
 const LANG_KEY = "qe.contest.lang";     // shared with the participant page
-const REQUEST_TIMEOUT_MS = 12000;
 const WAIT_TIMER_MAX_MS = 6 * 3600 * 1000; // a round closing within 6 h: its results appear by themselves
 const NOT_YET_RETRIES = 20;
 
@@ -207,51 +207,12 @@ const roundById = (id) => rounds().find((r) => r.id === id) || null;
 const isClosed = (r) => serverNow() >= Date.parse(r.closes);
 
 // ---------------------------------------------------------------- network
-async function api(path) {
-  const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), REQUEST_TIMEOUT_MS);
-  let res;
-  try {
-    res = await fetch(path, { headers: { accept: "application/json" }, cache: "no-store", credentials: "omit",
-                              signal: ctl.signal });
-  } catch {
-    clearTimeout(timer);
-    return { status: 0, data: {} };
-  }
-  let data = null;
-  try { data = await res.json(); } catch { data = null; }
-  clearTimeout(timer);
-  if (data && typeof data.now === "number") S.offset = data.now - Date.now();
-  return { status: res.status, data: data || {} };
-}
-
-const transient = (status) => status === 0 || status === 429 || status === 502 || status === 503 || status === 504;
-let wakeRetry = null;
+/** One public JSON request, no credentials (js/http.js). */
+const api = (path) => requestJson(path, { credentials: "omit", onNow: (now) => { S.offset = now - Date.now(); } });
 let noticeKey = null;
-
-function sleepOrRetry(ms) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() { clearTimeout(timer); wakeRetry = null; resolve(); }
-    wakeRetry = done;
-  });
-}
-
-/** Repeat a request while the network or the server is in trouble (a notice with "retry now"),
- * at most `tries` times; returns the last answer. */
-async function reliable(request, tries = 6) {
-  let delay = 1000;
-  for (let i = 1; ; i++) {
-    const r = await request();
-    if (!transient(r.status) || i >= tries) {
-      showNotice(null);
-      return r;
-    }
-    showNotice(r.status === 429 ? "notice.rate" : r.status === 0 ? "notice.offline" : "notice.unavailable");
-    await sleepOrRetry(r.status === 429 ? Math.max(delay, 3000) : delay);
-    delay = Math.min(delay * 2, 10000);
-  }
-}
+const retrier = new Retrier((key) => showNotice(key));
+/** Repeat a request while the network or the server is in trouble, at most `tries` times. */
+const reliable = (request, tries = 6) => retrier.run(request, tries);
 
 function showNotice(key) {
   noticeKey = key;
@@ -504,7 +465,7 @@ function bind() {
     storeSet(LANG_KEY, lang);
     render();
   });
-  $("#notice-retry").addEventListener("click", () => { if (wakeRetry) wakeRetry(); });
+  $("#notice-retry").addEventListener("click", () => retrier.wake());
   $("#failed-retry").addEventListener("click", () => (S.info ? chooseRound(S.round, false) : boot()));
   $("#round").addEventListener("change", (e) => chooseRound(e.target.value));
   $("#unit-filter").addEventListener("input", filterRows);

@@ -4,6 +4,7 @@
 // network or a 503 never loses one; the page retries and resumes where the server says it is.
 // Server and spreadsheet text (questions, units, names) only ever goes through textContent.
 import { $, h, clear, show } from "./js/dom.js";
+import { Retrier, requestJson, transient } from "./js/http.js";
 
 // ---------------------------------------------------------------- strings
 const STR = {
@@ -306,7 +307,6 @@ const REASONS = new Set(["missing", "too_long", "unknown_unit", "bad_phone", "ba
 const ZONE = "Asia/Ho_Chi_Minh";
 const GRACE_MS = 1500;       // the server's network grace after a limit (docs/contest.md § 2), if it does not say
 const grace = () => (S.info && Number.isFinite(S.info.grace_ms) ? S.info.grace_ms : GRACE_MS);
-const REQUEST_TIMEOUT_MS = 12000;
 const LANG_KEY = "qe.contest.lang";
 
 // ---------------------------------------------------------------- storage (private mode safe)
@@ -413,54 +413,12 @@ const keys = {
 const serverNow = () => Date.now() + S.offset;
 
 // ---------------------------------------------------------------- network
-/** One JSON request: {status, data}; status 0 when the network failed or timed out. */
-async function api(method, path, body) {
-  const headers = { accept: "application/json" };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (S.token) headers.authorization = `Bearer ${S.token}`;
-  const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), REQUEST_TIMEOUT_MS);
-  let res;
-  try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-                              cache: "no-store", credentials: "same-origin", signal: ctl.signal });
-  } catch {
-    clearTimeout(timer);
-    return { status: 0, data: null };
-  }
-  let data = null;
-  try { data = await res.json(); } catch { data = null; }
-  clearTimeout(timer);
-  if (data && typeof data.now === "number") S.offset = data.now - Date.now();
-  return { status: res.status, data: data || {} };
-}
-
-const transient = (status) => status === 0 || status === 429 || status === 502 || status === 503 || status === 504;
-let wakeRetry = null;
-
-function sleepOrRetry(ms) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() { clearTimeout(timer); wakeRetry = null; resolve(); }
-    wakeRetry = done;
-  });
-}
-
-/** Repeat a request while the network or the server is in trouble, with a notice and a
- * "retry now" button; returns the first answer that is not a transient failure. */
-async function reliable(request) {
-  let delay = 1000;
-  for (;;) {
-    const r = await request();
-    if (!transient(r.status)) {
-      showNotice(null);
-      return r;
-    }
-    showNotice(r.status === 429 ? "notice.rate" : r.status === 0 ? "notice.offline" : "notice.unavailable");
-    await sleepOrRetry(r.status === 429 ? Math.max(delay, 3000) : delay);
-    delay = Math.min(delay * 2, 10000);
-  }
-}
+/** One JSON request with the participant's token: {status, data} (js/http.js). */
+const api = (method, path, body) => requestJson(path, {
+  method, body, token: S.token, onNow: (now) => { S.offset = now - Date.now(); } });
+const retrier = new Retrier((key) => showNotice(key));
+/** Repeat a request while the network or the server is in trouble, with a notice and a "retry now" button. */
+const reliable = (request) => retrier.run(request);
 
 let noticeKey = null;
 function showNotice(key) {
@@ -1241,7 +1199,7 @@ function bind() {
     store.set(LANG_KEY, lang);
     render();
   });
-  $("#notice-retry").addEventListener("click", () => { if (wakeRetry) wakeRetry(); });
+  $("#notice-retry").addEventListener("click", () => retrier.wake());
   $("#go-entry").addEventListener("click", () => openEntry());
   $("#not-me").addEventListener("click", () => forget());
   $("#start").addEventListener("click", onStart);
