@@ -124,6 +124,8 @@ def test_the_weekly_report_tie_breaks_by_prediction_once_closed_and_sums_the_rou
     second = report.weekly(CONTEST, roster, results, people, w2.id, made=w2.closes + dt.timedelta(hours=1))
     assert [(x.name, x.correct) for x in second.standings] == [("An", 35), ("Bình", 20)]
     assert [u.change for u in second.units if u.code == "a"] == [0.0]  # 1 of 4 both weeks
+    assert [(u.code, u.average) for u in after.units] == [("b", 20.0), ("a", 20.0)]
     sheets = report.tables(second)
+    assert "Đơn vị có điểm trung bình cao nhất" in report.html(after)
     assert [t.name for t in sheets] == ["Tỷ lệ tham gia", "Người đạt kết quả cao", "Xếp hạng chung"]
     assert "Xếp hạng chung cuộc" in report.html(second)

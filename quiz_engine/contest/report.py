@@ -34,6 +34,7 @@ L: dict[str, dict[str, str]] = {
         "rank": "Hạng", "name": "Họ và tên", "phone": "Điện thoại", "email": "Email", "correct": "Số câu đúng",
         "time": "Thời gian (giây)", "sheet_units": "Tỷ lệ tham gia", "sheet_winners": "Người đạt kết quả cao",
         "sheet_overall": "Xếp hạng chung", "overall_title": "Xếp hạng chung cuộc tính đến vòng này",
+        "average": "Điểm trung bình", "by_average": "Đơn vị có điểm trung bình cao nhất",
         "winners": "Danh sách cá nhân đạt kết quả cao nhất", "units_title": "Tỷ lệ tham gia theo đơn vị",
         "people": "người dự thi", "attempts": "lượt thi hoàn thành", "perfect": "lượt đúng tất cả",
         "under_count": "đơn vị dưới ngưỡng", "overall": "tỷ lệ chung", "chart": "Tỷ lệ tham gia (%)",
@@ -48,6 +49,7 @@ L: dict[str, dict[str, str]] = {
         "under": "Under {t}", "over": "Over the headcount", "rank": "Rank", "name": "Full name", "phone": "Phone",
         "email": "E-mail", "correct": "Correct", "time": "Time (s)", "sheet_units": "Participation",
         "sheet_overall": "Overall", "overall_title": "Overall ranking up to this round",
+        "average": "Average score", "by_average": "Units with the best average score",
         "sheet_winners": "Best results", "winners": "Best individual results", "units_title": "Participation by unit",
         "people": "participants", "attempts": "finished attempts", "perfect": "all-correct attempts",
         "under_count": "units under the threshold", "overall": "overall rate", "chart": "Participation (%)",
@@ -70,6 +72,7 @@ class UnitRow:
     previous: float | None  # the previous round's rate (None: this is the first round)
     under: bool
     over: bool
+    average: float = 0.0  # mean counted score of its participants (the units' second ranking)
 
     @property
     def change(self) -> float | None:
@@ -118,7 +121,7 @@ def weekly(contest: Contest, roster: Roster, results: Mapping[str, Sequence[Resu
     before = ({x.unit.code: x.rate for x in unit_lines(roster.units, results.get(ids[at - 1], ()), contest.counts, 0)}
               if at > 0 else {})
     rows = sorted((UnitRow(x.unit.code, x.unit.name, x.unit.parent, x.unit.headcount, x.participants, x.rate,
-                           before.get(x.unit.code) if at > 0 else None, x.under, x.over) for x in lines),
+                           before.get(x.unit.code) if at > 0 else None, x.under, x.over, x.average) for x in lines),
                   key=lambda u: (u.parent, u.name))
     made = made or dt.datetime.now(ZONE)
 
@@ -157,6 +160,11 @@ def _heading(w: Weekly, lang: str) -> Heading:
                    [(T["prepared"], T["prepared_hint"]), (T["head"], T["head_hint"])])
 
 
+def _decimal(value: float, lang: str) -> str:
+    text = f"{value:.2f}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
 def _flag(u: UnitRow, w: Weekly, lang: str) -> str:
     T = L[lang]
     notes = [T["under"].format(t=f"{100 * w.contest.participation_threshold:.0f}%")] if u.under else []
@@ -169,10 +177,11 @@ def tables(w: Weekly, lang: str = "vi") -> list[Table]:
     T = L[lang]
     units = Table(T["sheet_units"], [(T["unit"], "text"), (T["parent"], "text"), (T["headcount"], "int"),
                                      (T["participants"], "int"), (T["rate"], "pct"), (T["prev"], "pct"),
-                                     (T["change"], "pct"), (T["flag"], "text")], title=T["units_title"])
+                                     (T["change"], "pct"), (T["average"], "seconds"), (T["flag"], "text")],
+                  title=T["units_title"])
     for u in w.units:
         units.rows.append([u.name, u.parent, u.headcount, u.participants, u.rate, u.previous, u.change,
-                           _flag(u, w, lang)])
+                           round(u.average, 2) if u.participants else None, _flag(u, w, lang)])
     mail = any(x.email for x in w.winners)  # the column only when someone gave one
     columns: list[tuple[str, Kind]] = [(T["rank"], "int"), (T["name"], "text"), (T["unit"], "text"),
                                        (T["phone"], "text")]
@@ -214,10 +223,20 @@ def html(w: Weekly, lang: str = "vi") -> str:
         cls = ' class="hard"' if u.under or u.over else ""
         rows.append(f"<tr{cls}>{H.td(u.name)}{H.td(u.parent)}{H.td(F.int(u.headcount), True)}"
                     f"{H.td(F.int(u.participants), True)}{H.td(F.pct(u.rate), True, 'rate')}"
-                    f"{H.td(F.pct(u.previous), True)}{H.td(change, True)}{H.td(_flag(u, w, lang))}</tr>")
+                    f"{H.td(F.pct(u.previous), True)}{H.td(change, True)}"
+                    f"{H.td(_decimal(u.average, lang) if u.participants else '–', True)}{H.td(_flag(u, w, lang))}</tr>")
     body.append(f"<h2>{H.escape_text(T['units_title'])}</h2>")
     body.append(H.table([(T["unit"], False), (T["parent"], False), (T["headcount"], True), (T["participants"], True),
-                         (T["rate"], True), (T["prev"], True), (T["change"], True), (T["flag"], False)], rows))
+                         (T["rate"], True), (T["prev"], True), (T["change"], True), (T["average"], True),
+                         (T["flag"], False)], rows))
+    best = sorted((u for u in w.units if u.participants), key=lambda u: (-u.average, -u.rate, u.name, u.parent))
+    if best:
+        body.append(f"<h2>{H.escape_text(T['by_average'])}</h2>")
+        body.append(H.table([(T["rank"], True), (T["unit"], False), (T["parent"], False), (T["participants"], True),
+                             (T["average"], True)],
+                            [f"<tr>{H.td(i, True)}{H.td(u.name)}{H.td(u.parent)}{H.td(F.int(u.participants), True)}"
+                             f"{H.td(_decimal(u.average, lang), True)}</tr>"
+                             for i, u in enumerate(best[:10], start=1)]))
     body.append(f"<h2>{H.escape_text(T['winners'])}</h2>")
     if w.winners:
         mail = any(x.email for x in w.winners)

@@ -438,7 +438,8 @@ async def _overview(s: ContestService, round_id: str, now: int) -> dict[str, Any
                    "headcount": roster.headcount, "overall_rate": round(w.overall, 4)},
         "units": [{"code": u.code, "name": u.name, "parent": u.parent, "headcount": u.headcount,
                    "participants": u.participants, "rate": round(u.rate, 4),
-                   "previous": None if u.previous is None else round(u.previous, 4), "under": u.under, "over": u.over}
+                   "previous": None if u.previous is None else round(u.previous, 4), "under": u.under, "over": u.over,
+                   "average": round(u.average, 2)}
                   for u in w.units],
         "winners": [{"rank": x.rank, "person": x.person, "full_name": x.name, "unit": x.unit, "phone": x.phone,
                      "correct": x.correct, "time_ms": x.time_ms} for x in w.winners],
