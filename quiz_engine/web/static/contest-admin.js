@@ -4,6 +4,8 @@
 // CSP: no inline script or style; every name from a spreadsheet or an entry form goes through
 // textContent (never innerHTML).
 
+import { hostRequest } from "./js/http.js";
+
 const REFRESH_MS = 15_000;
 const ZONE = "Asia/Ho_Chi_Minh";
 const LANG_KEY = "qe.lang"; // shared with the host panel and the viewer page
@@ -304,23 +306,7 @@ const state = {
 };
 
 // ---------------------------------------------------------------- HTTP
-async function api(path, { method = "GET", body } = {}) {
-  const headers = { accept: "application/json" };
-  if (method !== "GET") {
-    headers["content-type"] = "application/json";
-    if (state.csrf) headers["x-csrf-token"] = state.csrf;
-  }
-  let res;
-  try {
-    res = await fetch(path, { method, headers, credentials: "same-origin", cache: "no-store",
-      body: body ? JSON.stringify(body) : undefined });
-  } catch (err) {
-    return { ok: false, status: 0, data: { message: String(err?.message || err) } };
-  }
-  let data = {};
-  try { data = await res.json(); } catch { data = {}; }
-  return { ok: res.ok, status: res.status, data };
-}
+const api = (path, { method = "GET", body } = {}) => hostRequest(path, { method, body, csrf: state.csrf });
 
 // ---------------------------------------------------------------- login / session
 async function boot() {

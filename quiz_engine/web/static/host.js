@@ -3,6 +3,7 @@
 import { t, applyI18n, toggleLang, onLangChange, letter, fmtTime, fmtInt, lang } from "./i18n/index.js";
 import { QuizSocket, PHASE_FRAMES } from "./js/socket.js";
 import { $, $$, h, clear, show, cssVar } from "./js/dom.js";
+import { hostRequest } from "./js/http.js";
 
 const state = {
   csrf: null,
@@ -18,23 +19,11 @@ let sock = null;
 
 // ---------------------------------------------------------------- HTTP
 async function api(path, { method = "GET", body } = {}) {
-  const headers = { accept: "application/json" };
-  if (method !== "GET") {
-    headers["content-type"] = "application/json";
-    if (state.csrf) headers["x-csrf-token"] = state.csrf;
-  }
-  let res;
-  try {
-    res = await fetch(path, { method, headers, credentials: "same-origin", body: body ? JSON.stringify(body) : undefined });
-  } catch (err) {
-    return { ok: false, status: 0, data: { message: String(err.message || err) } };
-  }
-  let data = null;
-  try { data = await res.json(); } catch { data = {}; }
-  if (res.status === 401 && path !== "/api/host/login") {
+  const r = await hostRequest(path, { method, body, csrf: state.csrf });
+  if (r.status === 401 && path !== "/api/host/login") {
     sessionLost();
   }
-  return { ok: res.ok, status: res.status, data };
+  return r;
 }
 
 function message(text, kind = "info") {

@@ -67,3 +67,23 @@ export class Retrier {
     }
   }
 }
+
+/** A host-API request (the host panel, the contest's organiser page): the session cookie, and the
+ * CSRF token on every write. {ok, status, data}; status 0 when the network failed. */
+export async function hostRequest(path, { method = "GET", body, csrf } = {}) {
+  const headers = { accept: "application/json" };
+  if (method !== "GET") {
+    headers["content-type"] = "application/json";
+    if (csrf) headers["x-csrf-token"] = csrf;
+  }
+  let res;
+  try {
+    res = await fetch(path, { method, headers, credentials: "same-origin", cache: "no-store",
+                              body: body ? JSON.stringify(body) : undefined });
+  } catch (err) {
+    return { ok: false, status: 0, data: { message: String(err?.message || err) } };
+  }
+  let data = {};
+  try { data = await res.json(); } catch { data = {}; }
+  return { ok: res.ok, status: res.status, data };
+}
